@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import { type Clock, systemClock } from './clock.js';
+import type { Config } from './config/schema.js';
+import { RidergateError } from './errors.js';
+import { GateController } from './gate/gate-controller.js';
+import { OnoffRelay } from './gpio/onoff-relay.js';
+import { SimRelay } from './gpio/sim-relay.js';
+import type { Relay } from './gpio/types.js';
+import { MqttLink } from './link/mqtt-link.js';
+import type { Logger } from './log.js';
+import { createScanner } from './scanner/index.js';
+import type { Scanner } from './scanner/types.js';
+import { SqliteStore } from './store/sqlite-store.js';
+import { loadTrustList } from './trust/trust-list.js';
+import { VERSION } from './version.js';
+
+/** Drivers a caller may supply instead of those the configuration names (demo, tests). */
+export interface AppOverrides {
+  scanner?: Scanner;
+  relay?: Relay;
+  clock?: Clock;
+}
+
+/**
+ * One gate: relay, store, trust list, decision pipeline, MQTT link and scanner, started in
+ * that order (relay first, so the barrier is held shut before anything else) and stopped in
+ * reverse. A component that fails to stop never blocks the others.
+ */
+export class GateApp {
+  readonly relay: Relay;
+  readonly scanner: Scanner;
+  readonly store: SqliteStore;
+  readonly clock: Clock;
+  gate: GateController | undefined;
+  link: MqttLink | undefined;
+  private readonly bootMs: number;
+  private trustVersion: number | undefined;
+
+  constructor(
+    private readonly config: Config,
+    private readonly configHash: string,
+    private readonly log: Logger,
+    overrides: AppOverrides = {},
+  ) {
+    this.clock = overrides.clock ?? systemClock();
+    this.bootMs = this.clock.nowMs();
+    this.relay = overrides.relay ?? createRelay(config, log.child({ component: 'relay' }));
+    this.scanner =
+      overrides.scanner ?? createScanner(config.scanner, log.child({ component: 'scanner' }));
+    this.store = new SqliteStore(config.store.path, log.child({ component: 'store' }));
+  }
+
+  async start(): Promise<void> {
+    await this.relay.init();
+    await this.store.open();
+    const trust = loadTrustList(this.config.trust.file);
+    this.trustVersion = trust.version;
+
+    this.link = this.createLink();
+    const link = this.link;
+    this.gate = new GateController(
+      {
+        site: this.config.gate.site,
+        gate: this.config.gate.id,
+        skewSec: this.config.policy.skewSec,
+        reopenGraceSec: this.config.policy.reopenGraceSec,
+        pulseMs: this.config.relay.pulseMs,
+      },
+      {
+        relay: this.relay,
+        store: this.store,
+        clock: this.clock,
+        trust: trust.view,
+        notifyOutbox: () => link.notify(),
+        log: this.log.child({ component: 'gate' }),
+      },
+    );
+    await this.gate.recordEvent('boot');
+    await link.start();
+
+    const gate = this.gate;
+    await this.scanner.start((scan) => void gate.handleScan(scan));
+    this.log.info(
+      { site: this.config.gate.site, gate: this.config.gate.id, version: VERSION },
+      'gate ready',
+    );
+  }
+
+  /** Stops every component; the relay is driven inactive whatever else fails. */
+  async stop(): Promise<void> {
+    await this.attempt('scanner', () => this.scanner.stop());
+    await this.attempt('gate', async () => this.gate?.drain());
+    this.relay.off();
+    await this.attempt('link', async () => this.link?.stop());
+    await this.attempt('store', () => this.store.close());
+    await this.attempt('relay', () => this.relay.close());
+  }
+
+  private async attempt(component: string, step: () => Promise<unknown>): Promise<void> {
+    try {
+      await step();
+    } catch (err) {
+      this.log.warn({ err, component }, 'component did not stop cleanly');
+    }
+  }
+
+  private createLink(): MqttLink {
+    const m = this.config.mqtt;
+    return new MqttLink(
+      {
+        url: m.url,
+        clientId: m.clientId ?? `${this.config.gate.site}-${this.config.gate.id}`,
+        username: m.username,
+        password: m.passwordFile === undefined ? undefined : readSecret(m.passwordFile),
+        prefix: m.prefix,
+        site: this.config.gate.site,
+        gate: this.config.gate.id,
+        telemetrySec: m.telemetrySec,
+        caFile: m.caFile,
+        certFile: m.certFile,
+        keyFile: m.keyFile,
+        version: VERSION,
+        bootMs: this.bootMs,
+        configHash: this.configHash,
+      },
+      { store: this.store, telemetry: () => this.telemetry(), clock: this.clock },
+      this.log.child({ component: 'link' }),
+    );
+  }
+
+  private async telemetry(): Promise<Record<string, unknown>> {
+    const memory = process.memoryUsage();
+    return {
+      uptimeSec: Math.round(process.uptime()),
+      version: VERSION,
+      rssBytes: memory.rss,
+      outboxDepth: await this.store.outboxDepth().catch(() => -1),
+      scanner: this.scanner.stats(),
+      clock: this.clock.state(),
+      trustVersion: this.trustVersion,
+      lastScanTs: this.gate?.counters.lastScanTs ?? null,
+      ...this.gate?.counters.snapshot(),
+    };
+  }
+}
+
+function createRelay(config: Config, log: Logger): Relay {
+  return config.relay.driver === 'sim'
+    ? new SimRelay(log)
+    : new OnoffRelay({ pin: config.relay.pin, activeLow: config.relay.activeLow }, log);
+}
+
+function readSecret(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw new RidergateError('config_invalid', `mqtt.passwordFile: cannot read ${path}`, {
+      cause: err,
+    });
+  }
+}

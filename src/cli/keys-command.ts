@@ -1,0 +1,39 @@
+import { mkdirSync } from 'node:fs';
+import type { Command } from 'commander';
+import { RidergateError } from '../errors.js';
+import { writeKeyPair } from '../token/keys.js';
+import type { TokenAlg } from '../token/types.js';
+
+export function registerKeysCommands(program: Command): void {
+  const keys = program.command('keys').description('signing keys of issuers and operations');
+  keys
+    .command('gen')
+    .description('write a new key pair: NAME.key.json (private, mode 0600) and NAME.pub.json')
+    .requiredOption('--name <name>', 'file name stem, e.g. the issuer id')
+    .option('--alg <alg>', 'EdDSA or ES256', 'EdDSA')
+    .option('--kid <kid>', 'key id (default: from the key thumbprint)')
+    .option('--out <folder>', 'folder to write into', '.')
+    .action((opts: { name: string; alg: string; kid?: string; out: string }) => {
+      const alg = parseAlg(opts.alg);
+      if (!/^[A-Za-z0-9._-]{1,64}$/.test(opts.name)) {
+        throw new RidergateError(
+          'usage',
+          `--name ${JSON.stringify(opts.name)}: use 1-64 letters, digits, '.', '_' or '-'`,
+        );
+      }
+      if (opts.kid !== undefined && (opts.kid.length === 0 || opts.kid.length > 64)) {
+        throw new RidergateError('usage', '--kid: must be 1-64 characters');
+      }
+      mkdirSync(opts.out, { recursive: true });
+      const written = writeKeyPair(opts.out, opts.name, alg, opts.kid);
+      process.stdout.write(
+        `private key ${written.privateFile} (keep it secret)\npublic key  ${written.publicFile}\nkid         ${written.kid}\n`,
+      );
+    });
+}
+
+/** Parses an --alg value. */
+export function parseAlg(value: string): TokenAlg {
+  if (value === 'EdDSA' || value === 'ES256') return value;
+  throw new RidergateError('usage', `--alg ${JSON.stringify(value)}: expected EdDSA or ES256`);
+}

@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { GateApp } from '../app.js';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.js';
+import { describeError } from '../errors.js';
+import { createLogger } from '../log.js';
+
+/** How long a clean stop may take before the process exits anyway, ms. */
+const STOP_TIMEOUT_MS = 10_000;
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run the gate daemon (as the systemd service does)')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_PATH)
+    .action(async (opts: { config: string }) => {
+      await runDaemon(opts.config);
+    });
+}
+
+/**
+ * Starts the gate and keeps it running until SIGTERM or SIGINT. The relay is driven inactive
+ * on every exit path: a clean stop, a fatal error, and the process 'exit' event.
+ */
+async function runDaemon(configPath: string): Promise<void> {
+  const { config, hash } = loadConfig(configPath);
+  const log = createLogger(config.log.level);
+  const app = new GateApp(config, hash, log);
+
+  process.on('exit', () => app.relay.off());
+  const fatal = (err: unknown) => {
+    app.relay.off();
+    log.fatal({ err }, 'gate stopped by an unexpected error');
+    log.flush();
+    process.exit(1);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'gate stopping');
+    const timer = setTimeout(() => process.exit(1), STOP_TIMEOUT_MS);
+    timer.unref();
+    void app.stop().then(() => {
+      log.info('gate stopped');
+      log.flush();
+      process.exitCode = 0;
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  try {
+    await app.start();
+  } catch (err) {
+    log.error({ err }, 'gate could not start');
+    process.stderr.write(`ridergate: the gate could not start: ${describeError(err)}\n`);
+    await app.stop();
+    log.flush();
+    process.exitCode = 1;
+  }
+}

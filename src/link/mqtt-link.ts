@@ -1,0 +1,305 @@
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { Clock } from '../clock.js';
+import { RidergateError } from '../errors.js';
+import type { GateEvent } from '../event.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/types.js';
+import { buildClientOptions, jitterMs } from './client-options.js';
+import { OutboxPump } from './outbox-pump.js';
+import { type GateTopics, gateTopics } from './topics.js';
+
+/** Settings key of the connection counter sent as `session` in status messages. */
+export const SESSION_KEY = 'mqtt.session';
+
+/** An event older than this when published is marked `replay: true`. */
+const BACKLOG_AGE_MS = 5_000;
+
+/** Longest wait for the `offline` status and the DISCONNECT at stop. */
+const STOP_TIMEOUT_MS = 3_000;
+
+/** Settings of the link; `mqtt` section of the configuration plus what the daemon knows. */
+export interface MqttLinkOptions {
+  /** Broker URL: `mqtt://`, `mqtts://`, `tcp://`, `tls://`, `ws://`, `wss://`. */
+  url: string;
+  /** Default `{site}-{gate}`, so the broker can confine each gate to its own topics. */
+  clientId?: string;
+  username?: string;
+  password?: string;
+  /** Topic prefix, e.g. `ridergate/v1`. */
+  prefix: string;
+  site: string;
+  gate: string;
+  /** Telemetry period, seconds. Not validated here. */
+  telemetrySec: number;
+  /** PEM files for TLS, read at start. */
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  /** Software version, published in `info`. */
+  version: string;
+  /** Hash of the effective configuration, published in `info`. */
+  configHash?: string;
+  /** Process start, ms since the epoch; published in `info` as `bootTs`. */
+  bootMs: number;
+  /** Bounds of the random wait between reconnection attempts, ms; default 1000–5000. */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  /** Wait for the broker's CONNACK, ms; default 10000. */
+  connectTimeoutMs?: number;
+  /** MQTT keepalive, seconds; the broker sends the will after 1.5 × this. Default 30. */
+  keepaliveSec?: number;
+}
+
+/** What the link uses from the rest of the gate. */
+export interface MqttLinkDeps {
+  /** The outbox (undelivered events) and the persisted session counter. */
+  store: Store;
+  /** Health figures for the telemetry topic; `ts` is added. */
+  telemetry: () => Record<string, unknown> | Promise<Record<string, unknown>>;
+  clock: Clock;
+}
+
+/** Counters of the link, for telemetry and `doctor`. */
+export interface LinkStats {
+  connected: boolean;
+  /** Session number of the current (or last) connection; 0 before the first. */
+  session: number;
+  connects: number;
+  disconnects: number;
+  eventsPublished: number;
+  publishFailures: number;
+  telemetrySent: number;
+}
+
+type StatusState = 'online' | 'offline' | 'lost';
+
+/**
+ * The gate's MQTT link: retained status with a `lost` last will, retained info, outbox
+ * delivery with QoS 1 in seq order, and telemetry. Works offline: start() never waits for the
+ * broker, mqtt.js reconnects on its own, and broker errors are logged, never thrown.
+ */
+export class MqttLink {
+  private readonly options: MqttLinkOptions;
+  private readonly deps: MqttLinkDeps;
+  private readonly log: Logger;
+  private readonly topics: GateTopics;
+  private readonly pump: OutboxPump;
+  private client: MqttClient | undefined;
+  private telemetryTimer: NodeJS.Timeout | undefined;
+  private telemetryBusy = false;
+  private stopping = false;
+  private session = 0;
+  private nextSession = 1;
+  private connectedSinceMs = Number.POSITIVE_INFINITY;
+  private counters = { connects: 0, disconnects: 0, telemetrySent: 0 };
+
+  /** @throws RidergateError `link_failed` when prefix, site or gate cannot form topics. */
+  constructor(options: MqttLinkOptions, deps: MqttLinkDeps, log: Logger) {
+    this.options = options;
+    this.deps = deps;
+    this.log = log.child({ component: 'link' });
+    this.topics = gateTopics(options.prefix, options.site, options.gate);
+    this.pump = new OutboxPump({
+      store: deps.store,
+      publish: (event) => this.publishEvent(event),
+      canPublish: () => this.isConnected(),
+      log: this.log,
+    });
+  }
+
+  /**
+   * Starts connecting in the background and returns at once, broker reachable or not.
+   * @throws RidergateError `link_failed` when a TLS file cannot be read or the URL is unusable.
+   */
+  async start(): Promise<void> {
+    if (this.client !== undefined) return;
+    this.stopping = false;
+    this.nextSession = (await this.readSession()) + 1;
+    const minMs = this.options.reconnectMinMs ?? 1_000;
+    const maxMs = this.options.reconnectMaxMs ?? 5_000;
+    const clientOptions = buildClientOptions({
+      clientId: this.options.clientId ?? `${this.options.site}-${this.options.gate}`,
+      username: this.options.username,
+      password: this.options.password,
+      caFile: this.options.caFile,
+      certFile: this.options.certFile,
+      keyFile: this.options.keyFile,
+      connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000,
+      keepaliveSec: this.options.keepaliveSec ?? 30,
+      reconnectMs: jitterMs(minMs, maxMs),
+    });
+    clientOptions.will = this.will();
+    try {
+      this.client = connect(this.options.url, clientOptions);
+    } catch (err) {
+      throw new RidergateError('link_failed', 'cannot create the mqtt client', {
+        cause: err,
+        context: { field: 'mqtt.url', value: this.options.url },
+      });
+    }
+    this.attach(this.client, minMs, maxMs);
+    this.startTelemetry();
+    this.log.info({ url: this.options.url, clientId: clientOptions.clientId }, 'link started');
+  }
+
+  /** Asks the outbox pump to deliver what is waiting; call after each record. Never throws. */
+  notify(): void {
+    this.pump.notify();
+  }
+
+  /** True while a connection to the broker is up. */
+  isConnected(): boolean {
+    return !this.stopping && this.client?.connected === true;
+  }
+
+  stats(): LinkStats {
+    return {
+      connected: this.isConnected(),
+      session: this.session,
+      ...this.counters,
+      eventsPublished: this.pump.published,
+      publishFailures: this.pump.failures,
+    };
+  }
+
+  /** Publishes the retained `offline` status when connected, then disconnects cleanly. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.telemetryTimer);
+    this.telemetryTimer = undefined;
+    const client = this.client;
+    this.client = undefined;
+    if (client === undefined) return;
+    if (client.connected) {
+      await withTimeout(this.publishStatus(client, 'offline'), STOP_TIMEOUT_MS).catch(
+        (err: unknown) => this.log.warn({ err }, 'offline status not sent'),
+      );
+    }
+    try {
+      // A DISCONNECT makes the broker drop the will (MQTT 3.1.1 §3.14.4).
+      await withTimeout(client.endAsync(!client.connected), STOP_TIMEOUT_MS);
+    } catch (err) {
+      this.log.warn({ err }, 'clean disconnect failed');
+      client.end(true);
+    }
+    this.log.info({ session: this.session }, 'link stopped');
+  }
+
+  private attach(client: MqttClient, minMs: number, maxMs: number): void {
+    client.on('connect', () => void this.onConnect(client));
+    // Runs before mqtt.js's own close handler, which arms the reconnect timer with this period:
+    // a random wait keeps a fleet from reconnecting in the same second after a broker restart.
+    client.prependListener('close', () => {
+      client.options.reconnectPeriod = jitterMs(minMs, maxMs);
+    });
+    client.on('close', () => this.onClose());
+    // mqtt.js builds CONNECT from options just after emitting `reconnect`.
+    client.on('reconnect', () => {
+      client.options.will = this.will();
+    });
+    client.on('error', (err) => this.log.warn({ err }, 'mqtt error'));
+  }
+
+  private async onConnect(client: MqttClient): Promise<void> {
+    this.session = this.nextSession;
+    this.nextSession = this.session + 1;
+    this.connectedSinceMs = this.deps.clock.nowMs();
+    this.counters.connects += 1;
+    client.options.will = this.will();
+    this.log.info({ session: this.session }, 'link connected');
+    try {
+      await this.deps.store.setSetting(SESSION_KEY, String(this.session));
+    } catch (err) {
+      this.log.warn({ err }, 'session not persisted');
+    }
+    try {
+      await this.publishStatus(client, 'online');
+      await client.publishAsync(this.topics.info, JSON.stringify(this.info()), {
+        qos: 1,
+        retain: true,
+      });
+    } catch (err) {
+      this.log.warn({ err }, 'status not published');
+    }
+    this.pump.notify();
+  }
+
+  private onClose(): void {
+    if (this.connectedSinceMs !== Number.POSITIVE_INFINITY) {
+      this.counters.disconnects += 1;
+      this.log.warn({ session: this.session }, 'link disconnected');
+    }
+    this.connectedSinceMs = Number.POSITIVE_INFINITY;
+  }
+
+  private async publishEvent(event: GateEvent): Promise<void> {
+    const client = this.client;
+    if (client === undefined) throw new Error('link stopped');
+    // Recorded before this connection was up, or waited too long: it comes from a backlog.
+    const backlog =
+      event.ts < this.connectedSinceMs || this.deps.clock.nowMs() - event.ts > BACKLOG_AGE_MS;
+    const payload: GateEvent = backlog ? { ...event, replay: true } : event;
+    await client.publishAsync(this.topics.events, JSON.stringify(payload), { qos: 1 });
+    this.log.debug({ seq: event.seq, id: event.id, replay: backlog }, 'event published');
+  }
+
+  private async publishStatus(client: MqttClient, state: StatusState): Promise<void> {
+    const payload = { state, ts: this.deps.clock.nowMs(), session: this.session };
+    await client.publishAsync(this.topics.status, JSON.stringify(payload), {
+      qos: 1,
+      retain: true,
+    });
+  }
+
+  /** The last will of the next connection: sent by the broker if that connection drops. */
+  private will(): NonNullable<IClientOptions['will']> {
+    const payload = { state: 'lost', ts: this.deps.clock.nowMs(), session: this.nextSession };
+    return { topic: this.topics.status, payload: JSON.stringify(payload), qos: 1, retain: true };
+  }
+
+  private info(): Record<string, unknown> {
+    const { version, configHash, bootMs, site, gate } = this.options;
+    return { version, configHash, bootTs: bootMs, site, gate };
+  }
+
+  private startTelemetry(): void {
+    const periodMs = this.options.telemetrySec * 1000;
+    this.telemetryTimer = setInterval(() => void this.sendTelemetry(), periodMs);
+    this.telemetryTimer.unref();
+  }
+
+  private async sendTelemetry(): Promise<void> {
+    const client = this.client;
+    if (client === undefined || !this.isConnected() || this.telemetryBusy) return;
+    this.telemetryBusy = true;
+    try {
+      const figures = await this.deps.telemetry();
+      const payload = JSON.stringify({ ...figures, ts: this.deps.clock.nowMs() });
+      await client.publishAsync(this.topics.telemetry, payload, { qos: 0 });
+      this.counters.telemetrySent += 1;
+    } catch (err) {
+      this.log.warn({ err }, 'telemetry not sent');
+    } finally {
+      this.telemetryBusy = false;
+    }
+  }
+
+  private async readSession(): Promise<number> {
+    try {
+      const value = Number(await this.deps.store.getSetting(SESSION_KEY));
+      return Number.isSafeInteger(value) && value > 0 ? value : 0;
+    } catch (err) {
+      this.log.warn({ err }, 'session not read');
+      return 0;
+    }
+  }
+}
+
+/** Rejects when `promise` has not settled within `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,115 @@
+import type { Logger } from '../log.js';
+import { decodeFrame } from './decode.js';
+import { ScanDeduper } from './dedupe.js';
+import { LineFramer, type Terminator } from './framer.js';
+import type { Scan } from './types.js';
+
+/** Options of {@link ScanPipeline}. */
+export interface ScanPipelineOptions {
+  /** Put in every scan's `source`, e.g. the serial path. */
+  source: string;
+  terminator: Terminator;
+  /** Longest line kept, in bytes; a longer line is dropped and counted. */
+  maxLength: number;
+  /** The same text again within this many ms is suppressed; 0 turns it off. */
+  dedupeMs: number;
+}
+
+/** Counters of a {@link ScanPipeline}. */
+export interface ScanPipelineCounts {
+  /** Lines framed, accepted or rejected. */
+  frames: number;
+  /** Accepted texts suppressed as a repeat read. */
+  duplicates: number;
+  /** Lines dropped for being longer than `maxLength`. */
+  overlong: number;
+  /** Lines dropped for invalid UTF-8 or control bytes. */
+  rejected: number;
+}
+
+/**
+ * The path every scanner driver runs its bytes through: frame → decode → de-duplicate.
+ * Only texts that decode cleanly become scans; over-long and undecodable lines are counted
+ * and logged (escaped, truncated, never raw) and go no further, so the gate never sees them.
+ */
+export class ScanPipeline {
+  private readonly options: ScanPipelineOptions;
+  private readonly log: Logger;
+  private readonly framer: LineFramer;
+  private readonly deduper: ScanDeduper;
+  private readonly counts: ScanPipelineCounts = {
+    frames: 0,
+    duplicates: 0,
+    overlong: 0,
+    rejected: 0,
+  };
+
+  /** @param log the scanner's child logger. */
+  constructor(options: ScanPipelineOptions, log: Logger) {
+    this.options = options;
+    this.log = log;
+    this.framer = new LineFramer({ terminator: options.terminator, maxLength: options.maxLength });
+    this.deduper = new ScanDeduper({ windowMs: options.dedupeMs });
+  }
+
+  /**
+   * Feeds one chunk as it came off the line.
+   * @param receivedMono performance.now() when the chunk arrived; every scan the chunk
+   *   completes carries it.
+   * @returns the scans the chunk completed, in order.
+   */
+  push(chunk: Buffer, receivedMono: number): Scan[] {
+    const scans: Scan[] = [];
+    for (const frame of this.framer.push(chunk)) {
+      if (frame.kind === 'overlong') {
+        this.counts.overlong += 1;
+        this.log.warn(
+          {
+            lengthBytes: frame.length,
+            maxLength: this.options.maxLength,
+            overlongTotal: this.counts.overlong,
+          },
+          'scanner line too long, dropped',
+        );
+        continue;
+      }
+      const scan = this.acceptLine(frame.bytes, receivedMono);
+      if (scan !== undefined) scans.push(scan);
+    }
+    return scans;
+  }
+
+  /** Drops any unfinished line: call on every (re)open so a half line never joins a scan. */
+  resetFraming(): void {
+    this.framer.reset();
+  }
+
+  /** A copy of the counters. */
+  stats(): ScanPipelineCounts {
+    return { ...this.counts };
+  }
+
+  private acceptLine(bytes: Buffer, receivedMono: number): Scan | undefined {
+    this.counts.frames += 1;
+    const decoded = decodeFrame(bytes);
+    if (!decoded.ok) {
+      this.counts.rejected += 1;
+      this.log.warn(
+        {
+          reason: decoded.reason,
+          preview: decoded.preview,
+          lengthBytes: bytes.length,
+          rejectedTotal: this.counts.rejected,
+        },
+        'scanner line rejected',
+      );
+      return undefined;
+    }
+    if (this.deduper.isDuplicate(decoded.text, receivedMono)) {
+      this.counts.duplicates += 1;
+      this.log.debug({ lengthBytes: bytes.length }, 'scanner repeat read suppressed');
+      return undefined;
+    }
+    return { text: decoded.text, receivedMono, source: this.options.source };
+  }
+}

@@ -1,0 +1,28 @@
+/** One scanned text, framed and de-duplicated. */
+export interface Scan {
+  /** The decoded text, without terminator. */
+  text: string;
+  /** Monotonic time (performance.now(), ms) when the frame's last byte arrived. */
+  receivedMono: number;
+  /** Where it came from, e.g. the serial path. */
+  source: string;
+}
+
+/** Counters a scanner keeps for telemetry. */
+export interface ScannerStats {
+  connected: boolean;
+  frames: number;
+  duplicates: number;
+  overlong: number;
+  reconnects: number;
+}
+
+/**
+ * A source of scans: serial (serialport), tcp, or simulated. start() never throws because the
+ * device is missing: the driver keeps retrying with backoff and reports `connected: false`.
+ */
+export interface Scanner {
+  start(onScan: (scan: Scan) => void): Promise<void>;
+  stop(): Promise<void>;
+  stats(): ScannerStats;
+}

@@ -1,0 +1,80 @@
+import type { SqliteDb } from './sqlite.js';
+
+/** Settings key of the schema version: the number of migrations applied. */
+export const SCHEMA_VERSION_KEY = 'schema_version';
+
+/** Settings key of the last event `seq` handed out; never decreases, even after pruning. */
+export const LAST_SEQ_KEY = 'events.last_seq';
+
+/**
+ * Migrations in order; migration `i` takes the schema from version `i` to `i + 1`.
+ * Append only: a released migration is never edited.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE events (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    ts INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    reason TEXT,
+    iss TEXT,
+    sub TEXT,
+    cti TEXT,
+    payload TEXT NOT NULL,
+    delivered_at INTEGER
+  );
+  CREATE INDEX events_outbox ON events (seq) WHERE delivered_at IS NULL;
+  CREATE INDEX events_ts ON events (ts);
+  CREATE TABLE replay (
+    iss TEXT NOT NULL,
+    cti TEXT NOT NULL,
+    first_used_ms INTEGER NOT NULL,
+    exp_sec INTEGER NOT NULL,
+    PRIMARY KEY (iss, cti)
+  );
+  CREATE TABLE revocations (
+    iss TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('sub', 'cti')),
+    value TEXT NOT NULL,
+    until_sec INTEGER,
+    PRIMARY KEY (iss, kind, value)
+  );
+  INSERT INTO settings (key, value) VALUES ('${LAST_SEQ_KEY}', '0');
+  `,
+];
+
+/** The schema version this code writes. */
+export const CURRENT_SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the schema up to {@link CURRENT_SCHEMA_VERSION}, one transaction per migration.
+ * @returns the version found before migrating (0 for a new file).
+ * @throws Error when the file was written by a newer ridergate.
+ */
+export async function migrate(db: SqliteDb): Promise<number> {
+  await db.exec('CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+  const row = await db.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', [
+    SCHEMA_VERSION_KEY,
+  ]);
+  const found = row === undefined ? 0 : Number(row.value);
+  if (!Number.isInteger(found) || found > CURRENT_SCHEMA_VERSION) {
+    throw new Error(`schema version ${row?.value} is newer than ${CURRENT_SCHEMA_VERSION}`);
+  }
+  for (let version = found; version < CURRENT_SCHEMA_VERSION; version++) {
+    await db.exec('BEGIN IMMEDIATE');
+    try {
+      await db.exec(MIGRATIONS[version] ?? '');
+      await db.run(
+        'INSERT INTO settings (key, value) VALUES (?, ?) ' +
+          'ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+        [SCHEMA_VERSION_KEY, String(version + 1)],
+      );
+      await db.exec('COMMIT');
+    } catch (err) {
+      await db.exec('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+  return found;
+}

@@ -1,0 +1,282 @@
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { type Static, Type as T } from '@sinclair/typebox';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { RidergateError } from '../errors.js';
+import { keyFitsAlg } from '../token/cose.js';
+import type { IssuerPolicy, TokenAlg, TrustedKey, TrustView } from '../token/types.js';
+
+/*
+ * TODO: DESIGN.md has the trust list arrive as a JWS signed by the fleet's root key; that
+ * (and keeping the last valid list, refusing older ones) comes with a later issue. Until
+ * then the file is trusted as it is: whoever can write it can add a key and open every gate,
+ * so keep it owned by root and not writable by others (a world-writable file is refused).
+ */
+
+/** Default largest exp − iat of an issuer's tokens, seconds. */
+export const DEFAULT_MAX_LIFETIME_SEC = 300;
+/** Largest trust list file read, bytes. */
+export const MAX_TRUST_LIST_BYTES = 1024 * 1024;
+
+const Time = T.Union([T.String({ minLength: 1 }), T.Integer({ minimum: 0 })]);
+
+const KeySchema = T.Object(
+  {
+    kid: T.String({ minLength: 1, maxLength: 64 }),
+    alg: T.Unsafe<TokenAlg>({ type: 'string', enum: ['EdDSA', 'ES256'] }),
+    jwk: T.Object({ kty: T.String() }, { additionalProperties: true }),
+    notBefore: T.Optional(Time),
+    notAfter: T.Optional(Time),
+  },
+  { additionalProperties: false },
+);
+
+const IssuerSchema = T.Object(
+  {
+    iss: T.String({ minLength: 1, maxLength: 256 }),
+    maxLifetimeSec: T.Optional(T.Integer({ minimum: 1, maximum: 86_400 })),
+    sites: T.Optional(T.Array(T.String({ minLength: 1, maxLength: 256 }), { maxItems: 10_000 })),
+    keys: T.Array(KeySchema, { minItems: 1, maxItems: 100 }),
+  },
+  { additionalProperties: false },
+);
+
+/** The trust list document (before the signed-JWS wrapper exists). */
+export const TrustListSchema = T.Object(
+  {
+    version: T.Integer({ minimum: 1 }),
+    issuers: T.Array(IssuerSchema, { maxItems: 1000 }),
+  },
+  { additionalProperties: false },
+);
+export type TrustListDoc = Static<typeof TrustListSchema>;
+
+/** A loaded trust list. */
+export interface TrustList {
+  /** The document's version; a gate refuses to go back to a lower one. */
+  version: number;
+  view: TrustView;
+  issuers: IssuerPolicy[];
+  keys: TrustedKey[];
+}
+
+const validate = new Ajv({ allErrors: true, strict: true }).compile<TrustListDoc>(TrustListSchema);
+
+/**
+ * Loads a trust list file (YAML or JSON) and validates it. All problems are reported at once.
+ * @throws RidergateError `trust_invalid` naming the file, each wrong field and its fix.
+ */
+export function loadTrustList(file: string): TrustList {
+  const text = readTrustFile(file);
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { maxAliasCount: 100 });
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split('\n')[0] : 'parse error';
+    throw new RidergateError('trust_invalid', `${file}: not valid YAML or JSON: ${why}`, {
+      cause: err,
+    });
+  }
+  return buildTrustList(doc, file);
+}
+
+function readTrustFile(file: string): string {
+  try {
+    const stat = statSync(file);
+    if (stat.mode & 0o002) {
+      throw new RidergateError(
+        'trust_invalid',
+        `${file}: the trust list is writable by every user; run chmod o-w on it`,
+      );
+    }
+    if (stat.size > MAX_TRUST_LIST_BYTES) {
+      throw new RidergateError(
+        'trust_invalid',
+        `${file}: ${stat.size} bytes is above the ${MAX_TRUST_LIST_BYTES}-byte limit`,
+      );
+    }
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err instanceof RidergateError) throw err;
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new RidergateError('trust_invalid', `${file}: cannot read the trust list (${code})`, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * Builds a trust list from an in-memory document (tests, the demo, a decoded JWS).
+ * @param source names the document in error messages.
+ * @throws RidergateError `trust_invalid` listing every problem found.
+ */
+export function buildTrustList(doc: unknown, source = 'trust list'): TrustList {
+  if (!validate(doc)) {
+    throw invalid(source, describeSchemaErrors(validate.errors ?? []));
+  }
+  const problems: string[] = [];
+  const issuers: IssuerPolicy[] = [];
+  const keys: TrustedKey[] = [];
+  doc.issuers.forEach((entry, i) => {
+    const where = `issuers[${i}]`;
+    if (issuers.some((p) => p.iss === entry.iss)) {
+      problems.push(`${where}.iss: "${entry.iss}" appears twice; merge the two entries`);
+    }
+    issuers.push(toPolicy(entry));
+    entry.keys.forEach((k, j) => {
+      const key = toTrustedKey(entry.iss, k, `${where}.keys[${j}]`, problems);
+      if (key === undefined) return;
+      if (keys.some((o) => o.iss === key.iss && o.kid === key.kid)) {
+        problems.push(
+          `${where}.keys[${j}].kid: "${key.kid}" appears twice for ${entry.iss}; give each key its own kid`,
+        );
+      }
+      keys.push(key);
+    });
+  });
+  if (problems.length > 0) throw invalid(source, problems);
+  return { version: doc.version, view: createTrustView(issuers, keys), issuers, keys };
+}
+
+/** Same as `buildTrustList(doc).view`: a TrustView from an in-memory document. */
+export function trustViewFrom(doc: unknown, source?: string): TrustView {
+  return buildTrustList(doc, source).view;
+}
+
+function toPolicy(entry: TrustListDoc['issuers'][number]): IssuerPolicy {
+  const policy: IssuerPolicy = {
+    iss: entry.iss,
+    maxLifetimeSec: entry.maxLifetimeSec ?? DEFAULT_MAX_LIFETIME_SEC,
+  };
+  if (entry.sites !== undefined) policy.sites = [...entry.sites];
+  return policy;
+}
+
+type KeyEntry = Static<typeof KeySchema>;
+
+/** Checks one key entry beyond the schema; pushes problems and returns undefined on any. */
+function toTrustedKey(
+  iss: string,
+  k: KeyEntry,
+  where: string,
+  problems: string[],
+): TrustedKey | undefined {
+  const before = problems.length;
+  const publicKey = importPublicJwk(k, where, problems);
+  const notBeforeSec = parseTime(k.notBefore, `${where}.notBefore`, problems);
+  const notAfterSec = parseTime(k.notAfter, `${where}.notAfter`, problems);
+  if (notBeforeSec !== undefined && notAfterSec !== undefined && notAfterSec <= notBeforeSec) {
+    problems.push(`${where}.notAfter: must be later than notBefore; fix the key's validity window`);
+  }
+  if (publicKey === undefined || problems.length > before) return undefined;
+  const key: TrustedKey = { iss, kid: k.kid, alg: k.alg, publicKey };
+  if (notBeforeSec !== undefined) key.notBeforeSec = notBeforeSec;
+  if (notAfterSec !== undefined) key.notAfterSec = notAfterSec;
+  return key;
+}
+
+function importPublicJwk(k: KeyEntry, where: string, problems: string[]): KeyObject | undefined {
+  if ('d' in k.jwk) {
+    problems.push(
+      `${where}.jwk: holds a private key ("d"); put only the public key in the trust list and treat that private key as leaked`,
+    );
+    return undefined;
+  }
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: k.jwk as JsonWebKey, format: 'jwk' });
+  } catch {
+    problems.push(`${where}.jwk: not a usable public JWK; expected ${expectedJwk(k.alg)}`);
+    return undefined;
+  }
+  // RP1 EdDSA is Ed25519 only (DESIGN.md "The rider token").
+  if (!keyFitsAlg(key, k.alg) || key.asymmetricKeyType === 'ed448') {
+    problems.push(`${where}.jwk: does not fit alg ${k.alg}; expected ${expectedJwk(k.alg)}`);
+    return undefined;
+  }
+  return key;
+}
+
+function expectedJwk(alg: TokenAlg): string {
+  return alg === 'EdDSA' ? '{ kty: OKP, crv: Ed25519, x }' : '{ kty: EC, crv: P-256, x, y }';
+}
+
+/** ISO 8601 with a time zone, or epoch seconds. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+function parseTime(
+  value: string | number | undefined,
+  where: string,
+  problems: string[],
+): number | undefined {
+  if (value === undefined || typeof value === 'number') return value;
+  const ms = ISO_TIME.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    problems.push(
+      `${where}: "${value.slice(0, 40)}" is not a time; use ISO 8601 with a zone (2026-01-01T00:00:00Z) or epoch seconds`,
+    );
+    return undefined;
+  }
+  return Math.floor(ms / 1000);
+}
+
+function createTrustView(issuers: IssuerPolicy[], keys: TrustedKey[]): TrustView {
+  const byIss = new Map(issuers.map((p) => [p.iss, p]));
+  const byIssKid = new Map<string, Map<string, TrustedKey>>();
+  for (const key of keys) {
+    const kids = byIssKid.get(key.iss) ?? new Map<string, TrustedKey>();
+    kids.set(key.kid, key);
+    byIssKid.set(key.iss, kids);
+  }
+  return {
+    issuer: (iss) => byIss.get(iss),
+    key: (iss, kid) => byIssKid.get(iss)?.get(kid),
+  };
+}
+
+function invalid(source: string, problems: string[]): RidergateError {
+  const lines = problems.map((p) => `  - ${p}`).join('\n');
+  return new RidergateError('trust_invalid', `${source}: the trust list is invalid:\n${lines}`, {
+    context: { source, problems },
+  });
+}
+
+/** Schema errors as lines; the branch errors under an anyOf are folded into that anyOf. */
+function describeSchemaErrors(errors: ErrorObject[]): string[] {
+  const anyOfPaths = new Set(
+    errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath),
+  );
+  const kept = errors.filter((e) => e.keyword === 'anyOf' || !anyOfPaths.has(e.instancePath));
+  return [...new Set(kept.map(describeSchemaError))];
+}
+
+/** One schema error as "field: what is wrong; fix". */
+function describeSchemaError(e: ErrorObject): string {
+  const field = fieldPath(e.instancePath);
+  const at = field === '' ? '' : `${field}.`;
+  switch (e.keyword) {
+    case 'required':
+      return `${at}${String(e.params.missingProperty)}: missing; add it`;
+    case 'additionalProperties':
+      return `${at}${String(e.params.additionalProperty)}: unknown field; remove it or fix its spelling`;
+    case 'enum':
+      return `${field}: must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
+    case 'anyOf':
+      return `${field}: must be an ISO 8601 time (2026-01-01T00:00:00Z) or epoch seconds`;
+    default:
+      return `${field === '' ? '(top level)' : field}: ${e.message ?? 'is invalid'}`;
+  }
+}
+
+/** "/issuers/0/keys/1/alg" → "issuers[0].keys[1].alg" */
+function fieldPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((part) =>
+      /^\d+$/.test(part) ? `[${part}]` : `.${part.replace(/~1/g, '/').replace(/~0/g, '~')}`,
+    )
+    .join('')
+    .replace(/^\./, '');
+}
