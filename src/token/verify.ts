@@ -20,6 +20,9 @@ export const TOKEN_PREFIX = 'RP1:';
  */
 export const MAX_TOKEN_CHARS = 1024;
 
+/** Skew used when a caller leaves `skewSec` out, seconds (VerifyOptions documents it). */
+const DEFAULT_SKEW_SEC = 30;
+
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 type Deny = Extract<VerifyResult, { ok: false }>;
@@ -130,7 +133,7 @@ function checkTimes(
   issuer: IssuerPolicy,
   opts: VerifyOptions,
 ): Deny | undefined {
-  const latest = opts.nowSec + opts.skewSec;
+  const latest = opts.nowSec + (opts.skewSec ?? DEFAULT_SKEW_SEC);
   if (claims.nbf !== undefined && claims.nbf > latest) {
     return deny('not_yet_valid', `nbf is ${claims.nbf - opts.nowSec} s in the future`, claims);
   }

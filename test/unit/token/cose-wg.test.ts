@@ -72,7 +72,9 @@ describe.each([
 
   it('fails after one byte of the protected header changes', () => {
     const last = msg.protectedBytes.length - 1;
-    expect(verifySign1({ ...msg, protectedBytes: flipped(msg.protectedBytes, last) }, key)).toBe(false);
+    expect(verifySign1({ ...msg, protectedBytes: flipped(msg.protectedBytes, last) }, key)).toBe(
+      false,
+    );
   });
 });
 

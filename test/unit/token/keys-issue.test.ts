@@ -3,10 +3,16 @@ import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calculateJwkThumbprint } from 'jose';
+import QRCode from 'qrcode';
 import { describe, expect, it } from 'vitest';
 import { isRidergateError } from '../../../src/errors.js';
 import { issueToken } from '../../../src/token/issue.js';
-import { defaultKid, readPrivateKey, readPublicKey, writeKeyPair } from '../../../src/token/keys.js';
+import {
+  defaultKid,
+  readPrivateKey,
+  readPublicKey,
+  writeKeyPair,
+} from '../../../src/token/keys.js';
 import { verifyToken } from '../../../src/token/verify.js';
 import { freshClaims, optsFor, testKey, trustOf } from './support.js';
 
@@ -23,26 +29,44 @@ function errorOf(fn: () => unknown): { code: string; message: string } {
 }
 
 describe('writeKeyPair and readPrivateKey / readPublicKey', () => {
-  it.each(['EdDSA', 'ES256'] as const)('round-trips an %s pair that signs verifiable tokens', (alg) => {
-    const dir = tempDir();
-    const written = writeKeyPair(dir, 'issuer', alg);
-    expect(statSync(written.privateFile).mode & 0o777).toBe(0o600);
-    const priv = readPrivateKey(written.privateFile);
-    const pub = readPublicKey(written.publicFile);
-    expect(priv).toMatchObject({ kid: written.kid, alg });
-    expect(pub).toMatchObject({ kid: written.kid, alg });
-    expect(pub.key.type).toBe('public');
+  it.each(['EdDSA', 'ES256'] as const)(
+    'round-trips an %s pair that signs verifiable tokens',
+    (alg) => {
+      const dir = tempDir();
+      const written = writeKeyPair(dir, 'issuer', alg);
+      expect(statSync(written.privateFile).mode & 0o777).toBe(0o600);
+      const priv = readPrivateKey(written.privateFile);
+      const pub = readPublicKey(written.publicFile);
+      expect(priv).toMatchObject({ kid: written.kid, alg });
+      expect(pub).toMatchObject({ kid: written.kid, alg });
+      expect(pub.key.type).toBe('public');
 
-    const { text } = issueToken({ privateKey: priv.key, kid: priv.kid, alg, claims: freshClaims() });
-    const trust = trustOf([{ iss: 'demo-eats', keys: [{ kid: pub.kid, alg, publicKey: pub.key, privateKey: priv.key }] }]);
-    expect(verifyToken(text, optsFor(trust)).ok).toBe(true);
-  });
+      const { text } = issueToken({
+        privateKey: priv.key,
+        kid: priv.kid,
+        alg,
+        claims: freshClaims(),
+      });
+      const trust = trustOf([
+        {
+          iss: 'demo-eats',
+          keys: [{ kid: pub.kid, alg, publicKey: pub.key, privateKey: priv.key }],
+        },
+      ]);
+      expect(verifyToken(text, optsFor(trust)).ok).toBe(true);
+    },
+  );
 
   it('defaults kid to the first 8 characters of the RFC 7638 thumbprint', async () => {
     const dir = tempDir();
     const written = writeKeyPair(dir, 'k', 'ES256');
     const jwk = JSON.parse(readFileSync(written.publicFile, 'utf8')) as Record<string, string>;
-    const thumbprint = await calculateJwkThumbprint({ kty: 'EC', crv: jwk.crv, x: jwk.x, y: jwk.y });
+    const thumbprint = await calculateJwkThumbprint({
+      kty: 'EC',
+      crv: jwk.crv,
+      x: jwk.x,
+      y: jwk.y,
+    });
     expect(written.kid).toBe(thumbprint.slice(0, 8));
     expect(jwk).toMatchObject({ kid: written.kid, alg: 'ES256' });
     expect(jwk).not.toHaveProperty('d');
@@ -70,7 +94,11 @@ describe('key file errors name the file and the problem', () => {
     writeFileSync(path, content);
     return path;
   };
-  const pubJwk = () => JSON.parse(readFileSync('test/fixtures/token/demo-eats-ed25519.pub.json', 'utf8')) as Record<string, unknown>;
+  const pubJwk = () =>
+    JSON.parse(readFileSync('test/fixtures/token/demo-eats-ed25519.pub.json', 'utf8')) as Record<
+      string,
+      unknown
+    >;
 
   it.each([
     ['a missing file', () => join(dir, 'nope.json'), 'cannot read the key file (ENOENT)'],
@@ -114,15 +142,30 @@ describe('issueToken', () => {
   const key = testKey('EdDSA');
 
   it('generates a 16-byte cti when none is given, different each time', () => {
-    const a = issueToken({ privateKey: key.privateKey, kid: key.kid, alg: 'EdDSA', claims: freshClaims() });
-    const b = issueToken({ privateKey: key.privateKey, kid: key.kid, alg: 'EdDSA', claims: freshClaims() });
+    const a = issueToken({
+      privateKey: key.privateKey,
+      kid: key.kid,
+      alg: 'EdDSA',
+      claims: freshClaims(),
+    });
+    const b = issueToken({
+      privateKey: key.privateKey,
+      kid: key.kid,
+      alg: 'EdDSA',
+      claims: freshClaims(),
+    });
     expect(a.cti).toMatch(/^[0-9a-f]{32}$/);
     expect(a.cti).not.toBe(b.cti);
     expect(a.text).toMatch(/^RP1:[0-9A-Z $%*+\-./:]+$/);
   });
 
   it('is deterministic for EdDSA with a fixed cti', () => {
-    const input = { privateKey: key.privateKey, kid: key.kid, alg: 'EdDSA' as const, claims: { ...freshClaims(), cti: new Uint8Array([7]) } };
+    const input = {
+      privateKey: key.privateKey,
+      kid: key.kid,
+      alg: 'EdDSA' as const,
+      claims: { ...freshClaims(), cti: new Uint8Array([7]) },
+    };
     expect(issueToken(input).text).toBe(issueToken(input).text);
   });
 
@@ -131,9 +174,40 @@ describe('issueToken', () => {
     ['a fractional exp', { claims: { ...freshClaims(), exp: 1.5 } }, 'exp (4)'],
     ['an empty iss', { claims: { ...freshClaims(), iss: '' } }, 'iss (1)'],
     ['a key that does not fit the alg', { alg: 'ES256' as const }, 'does not fit alg ES256'],
-    ['a token too long for the limit', { claims: { ...freshClaims(), sites: Array.from({ length: 60 }, (_, i) => `site-number-${i}`) } }, 'the limit is 1024'],
+    [
+      'a token too long for the limit',
+      {
+        claims: {
+          ...freshClaims(),
+          sites: Array.from({ length: 60 }, (_, i) => `site-number-${i}`),
+        },
+      },
+      'the limit is 1024',
+    ],
   ])('refuses %s with token_invalid', (_name, change, expected) => {
-    const input = { privateKey: key.privateKey, kid: key.kid, alg: 'EdDSA' as const, claims: freshClaims(), ...change };
-    expect(errorOf(() => issueToken(input))).toMatchObject({ code: 'token_invalid', message: expect.stringContaining(expected) });
+    const input = {
+      privateKey: key.privateKey,
+      kid: key.kid,
+      alg: 'EdDSA' as const,
+      claims: freshClaims(),
+      ...change,
+    };
+    expect(errorOf(() => issueToken(input))).toMatchObject({
+      code: 'token_invalid',
+      message: expect.stringContaining(expected),
+    });
   });
+
+  it.each(['EdDSA', 'ES256'] as const)(
+    'keeps a typical %s token within QR version 8 at level M',
+    (alg) => {
+      // DESIGN.md: version 8 or lower at error correction M. 16-byte cti, 9-character kid,
+      // a 14-character sub and no sites claim; a sites claim adds about 20 characters.
+      const k = testKey(alg, 'eats-2026');
+      const claims = { ...freshClaims(), sub: 'rider-8f3a9c2e' };
+      const { text } = issueToken({ privateKey: k.privateKey, kid: k.kid, alg, claims });
+      const qr = QRCode.create(text, { errorCorrectionLevel: 'M' });
+      expect(qr.version).toBeLessThanOrEqual(8);
+    },
+  );
 });

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
-import { buildTrustList } from '../../../src/trust/trust-list.js';
 import { generateKeyPair } from '../../../src/token/keys.js';
 import type { TokenAlg, TrustView, VerifyOptions } from '../../../src/token/types.js';
+import { buildTrustList } from '../../../src/trust/trust-list.js';
 
 /** The fixed "now" of token tests: 2026-03-01T12:00:00Z. */
 export const NOW_SEC = 1_772_366_400;

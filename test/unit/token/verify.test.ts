@@ -49,7 +49,13 @@ describe('verifyToken admits', () => {
       ok: true,
       kid: 'eats-1',
       alg: 'EdDSA',
-      claims: { iss: 'demo-eats', sub: '0fa0', iat: NOW_SEC - 10, exp: NOW_SEC + 110, cti: 'abcd01' },
+      claims: {
+        iss: 'demo-eats',
+        sub: '0fa0',
+        iat: NOW_SEC - 10,
+        exp: NOW_SEC + 110,
+        cti: 'abcd01',
+      },
     });
   });
 
@@ -66,14 +72,21 @@ describe('verifyToken admits', () => {
   });
 
   it('a kid carried in the unprotected header', () => {
-    const text = craft({ key: ed, prot: new Map([[1, -8]]), unprot: new Map([[4, kidBytes('eats-1')]]) });
+    const text = craft({
+      key: ed,
+      prot: new Map([[1, -8]]),
+      unprot: new Map([[4, kidBytes('eats-1')]]),
+    });
     expect(verifyToken(text, opts)).toMatchObject({ ok: true, kid: 'eats-1' });
   });
 
   it('using the protected kid when both headers carry one', () => {
     const text = craft({
       key: ed,
-      prot: new Map<number, unknown>([[1, -8], [4, kidBytes('eats-1')]]),
+      prot: new Map<number, unknown>([
+        [1, -8],
+        [4, kidBytes('eats-1')],
+      ]),
       unprot: new Map([[4, kidBytes('no-such-kid')]]),
       tagged: false,
     });
@@ -109,29 +122,97 @@ describe('verifyToken denies as malformed', () => {
 
   it('a claim of the wrong type (exp as text)', () => {
     const payload = encodeCbor(
-      new Map<number, unknown>([[1, 'demo-eats'], [2, 'r'], [4, 'soon'], [6, NOW_SEC], [7, new Uint8Array([1])]]),
+      new Map<number, unknown>([
+        [1, 'demo-eats'],
+        [2, 'r'],
+        [4, 'soon'],
+        [6, NOW_SEC],
+        [7, new Uint8Array([1])],
+      ]),
     );
-    const result = verifyToken(craft({ key: ed, prot: new Map<number, unknown>([[1, -8], [4, kidBytes('eats-1')]]), payload }), opts);
-    expect(result).toMatchObject({ ok: false, reason: 'malformed', detail: expect.stringContaining('exp (4)') });
+    const result = verifyToken(
+      craft({
+        key: ed,
+        prot: new Map<number, unknown>([
+          [1, -8],
+          [4, kidBytes('eats-1')],
+        ]),
+        payload,
+      }),
+      opts,
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'malformed',
+      detail: expect.stringContaining('exp (4)'),
+    });
   });
 
   it('sites that are not an array of text', () => {
     const payload = encodeCbor(
-      new Map<number, unknown>([[1, 'demo-eats'], [2, 'r'], [4, NOW_SEC + 60], [6, NOW_SEC], [7, new Uint8Array([1])], [-70001, 'site-a']]),
+      new Map<number, unknown>([
+        [1, 'demo-eats'],
+        [2, 'r'],
+        [4, NOW_SEC + 60],
+        [6, NOW_SEC],
+        [7, new Uint8Array([1])],
+        [-70001, 'site-a'],
+      ]),
     );
-    const result = verifyToken(craft({ key: ed, prot: new Map<number, unknown>([[1, -8], [4, kidBytes('eats-1')]]), payload }), opts);
-    expect(result).toMatchObject({ ok: false, reason: 'malformed', detail: expect.stringContaining('sites') });
+    const result = verifyToken(
+      craft({
+        key: ed,
+        prot: new Map<number, unknown>([
+          [1, -8],
+          [4, kidBytes('eats-1')],
+        ]),
+        payload,
+      }),
+      opts,
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'malformed',
+      detail: expect.stringContaining('sites'),
+    });
   });
 
   it('a payload that is not well-formed CBOR', () => {
     const payload = new Uint8Array([0xa1, 0x01]);
-    const result = verifyToken(craft({ key: ed, prot: new Map<number, unknown>([[1, -8], [4, kidBytes('eats-1')]]), payload }), opts);
-    expect(result).toMatchObject({ ok: false, reason: 'malformed', detail: expect.stringContaining('payload') });
+    const result = verifyToken(
+      craft({
+        key: ed,
+        prot: new Map<number, unknown>([
+          [1, -8],
+          [4, kidBytes('eats-1')],
+        ]),
+        payload,
+      }),
+      opts,
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'malformed',
+      detail: expect.stringContaining('payload'),
+    });
   });
 
   it('an algorithm other than EdDSA or ES256', () => {
-    const result = verifyToken(craft({ key: ed, prot: new Map<number, unknown>([[1, -35], [4, kidBytes('eats-1')]]) }), opts);
-    expect(result).toMatchObject({ ok: false, reason: 'malformed', detail: expect.stringContaining('alg') });
+    const result = verifyToken(
+      craft({
+        key: ed,
+        prot: new Map<number, unknown>([
+          [1, -35],
+          [4, kidBytes('eats-1')],
+        ]),
+      }),
+      opts,
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'malformed',
+      detail: expect.stringContaining('alg'),
+    });
   });
 
   it('no kid in either header, still naming the claims', () => {
@@ -143,7 +224,11 @@ describe('verifyToken denies as malformed', () => {
 describe('verifyToken denies', () => {
   it('unknown_key for an issuer it does not trust', () => {
     const { text } = issue(ed, freshClaims('someone-else'));
-    expect(verifyToken(text, opts)).toMatchObject({ ok: false, reason: 'unknown_key', claims: { iss: 'someone-else' } });
+    expect(verifyToken(text, opts)).toMatchObject({
+      ok: false,
+      reason: 'unknown_key',
+      claims: { iss: 'someone-else' },
+    });
   });
 
   it('unknown_key for a kid the issuer does not have', () => {
@@ -154,21 +239,35 @@ describe('verifyToken denies', () => {
   it('unknown_key when the header alg differs from the trusted key alg', () => {
     const other = testKey('ES256', 'eats-1');
     const { text } = issue(other, freshClaims());
-    expect(verifyToken(text, opts)).toMatchObject({ ok: false, reason: 'unknown_key', detail: expect.stringContaining('EdDSA') });
+    expect(verifyToken(text, opts)).toMatchObject({
+      ok: false,
+      reason: 'unknown_key',
+      detail: expect.stringContaining('EdDSA'),
+    });
   });
 
   it('unknown_key outside the key validity window', () => {
-    const windowed = trustOf([{ iss: 'demo-eats', keys: [{ ...ed, notBefore: NOW_SEC - 100, notAfter: NOW_SEC + 100 }] }]);
+    const windowed = trustOf([
+      { iss: 'demo-eats', keys: [{ ...ed, notBefore: NOW_SEC - 100, notAfter: NOW_SEC + 100 }] },
+    ]);
     const { text } = issue(ed, freshClaims());
     expect(verifyToken(text, optsFor(windowed)).ok).toBe(true);
-    expect(verifyToken(text, optsFor(windowed, { nowSec: NOW_SEC - 101 }))).toMatchObject({ reason: 'unknown_key' });
-    expect(verifyToken(text, optsFor(windowed, { nowSec: NOW_SEC + 100 }))).toMatchObject({ reason: 'unknown_key' });
+    expect(verifyToken(text, optsFor(windowed, { nowSec: NOW_SEC - 101 }))).toMatchObject({
+      reason: 'unknown_key',
+    });
+    expect(verifyToken(text, optsFor(windowed, { nowSec: NOW_SEC + 100 }))).toMatchObject({
+      reason: 'unknown_key',
+    });
   });
 
   it('bad_signature for a token forged with another key under the same kid', () => {
     const forger = testKey('EdDSA', 'eats-1');
     const { text, cti } = issue(forger, freshClaims());
-    expect(verifyToken(text, opts)).toMatchObject({ ok: false, reason: 'bad_signature', claims: { cti } });
+    expect(verifyToken(text, opts)).toMatchObject({
+      ok: false,
+      reason: 'bad_signature',
+      claims: { cti },
+    });
   });
 
   it('bad_signature for a forged ES256 token', () => {
@@ -179,7 +278,11 @@ describe('verifyToken denies', () => {
 
   it('not_yet_valid when nbf is beyond the skew', () => {
     const { text } = issue(ed, { ...freshClaims(), nbf: NOW_SEC + 31 });
-    expect(verifyToken(text, opts)).toMatchObject({ ok: false, reason: 'not_yet_valid', detail: 'nbf is 31 s in the future' });
+    expect(verifyToken(text, opts)).toMatchObject({
+      ok: false,
+      reason: 'not_yet_valid',
+      detail: 'nbf is 31 s in the future',
+    });
   });
 
   it('not_yet_valid when iat is beyond the skew', () => {
@@ -189,7 +292,11 @@ describe('verifyToken denies', () => {
 
   it('expired at exp exactly and after', () => {
     const { text } = issue(ed, { ...freshClaims(), exp: NOW_SEC });
-    expect(verifyToken(text, opts)).toMatchObject({ ok: false, reason: 'expired', detail: 'expired 0 s ago' });
+    expect(verifyToken(text, opts)).toMatchObject({
+      ok: false,
+      reason: 'expired',
+      detail: 'expired 0 s ago',
+    });
     expect(verifyToken(text, optsFor(trust, { nowSec: NOW_SEC - 1 })).ok).toBe(true);
   });
 
@@ -202,7 +309,11 @@ describe('verifyToken denies', () => {
 
   it('wrong_site when this site is not in the token sites', () => {
     const { text } = issue(ed, { ...freshClaims(), sites: ['site-b', 'site-c'] });
-    expect(verifyToken(text, opts)).toMatchObject({ ok: false, reason: 'wrong_site', detail: expect.stringContaining('token sites') });
+    expect(verifyToken(text, opts)).toMatchObject({
+      ok: false,
+      reason: 'wrong_site',
+      detail: expect.stringContaining('token sites'),
+    });
   });
 
   it('wrong_site when the issuer is not trusted at this site', () => {

@@ -1,0 +1,61 @@
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { writeKeyPair } from '../../src/token/keys.js';
+
+/** The built command line, dist/cli/main.js; `npm test` builds it first. */
+export function cliPath(): string {
+  const path = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'main.js');
+  if (!existsSync(path))
+    throw new Error(`${path} is missing: run "npm run build" before the integration tests`);
+  return path;
+}
+
+/** A parsed pino line of the daemon's output. */
+export type LogLine = { msg?: string; level?: number } & Record<string, unknown>;
+
+/** Collects the JSON log lines a child writes to stdout, and its stderr as text. */
+export function collectOutput(child: ChildProcess): { lines: LogLine[]; stderr: () => string } {
+  const lines: LogLine[] = [];
+  let pending = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const parts = pending.split('\n');
+    pending = parts.pop() ?? '';
+    for (const part of parts) {
+      try {
+        lines.push(JSON.parse(part) as LogLine);
+      } catch {
+        lines.push({ msg: part });
+      }
+    }
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  return { lines, stderr: () => stderr };
+}
+
+/** Resolves with the exit code once the child has exited. */
+export function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** An issuer key pair and a trust list naming it, written into `dir`. */
+export function writeIssuerAndTrust(
+  dir: string,
+  iss = 'test-eats',
+): { privateFile: string; kid: string; trustFile: string } {
+  const issuer = writeKeyPair(dir, 'issuer', 'EdDSA');
+  const jwk: unknown = JSON.parse(readFileSync(issuer.publicFile, 'utf8'));
+  const trustFile = join(dir, 'trust.yaml');
+  writeFileSync(
+    trustFile,
+    stringify({ version: 1, issuers: [{ iss, keys: [{ kid: issuer.kid, alg: 'EdDSA', jwk }] }] }),
+  );
+  return { privateFile: issuer.privateFile, kid: issuer.kid, trustFile };
+}
