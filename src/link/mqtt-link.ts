@@ -77,6 +77,11 @@ type StatusState = 'online' | 'offline' | 'lost';
  * The gate's MQTT link: retained status with a `lost` last will, retained info, outbox
  * delivery with QoS 1 in seq order, and telemetry. Works offline: start() never waits for the
  * broker, mqtt.js reconnects on its own, and broker errors are logged, never thrown.
+ * An event in flight when the connection drops stays in mqtt.js's queue and is resent on
+ * reconnect; the pump waits for it rather than publishing it a second time.
+ *
+ * TODO: the supervisor of DESIGN.md "MQTT contract" (rebuild the client after a long time
+ * without a connection) is missing: a client wedged in a bad state stays so until restart.
  */
 export class MqttLink {
   private readonly options: MqttLinkOptions;

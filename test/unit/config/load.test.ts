@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load.js';
+import { isRidergateError } from '../../../src/errors.js';
+
+describe('configuration loading', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ridergate-config-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const write = (text: string) => {
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, text);
+    return file;
+  };
+
+  function problemsOf(file: string, env: NodeJS.ProcessEnv = {}): string[] {
+    try {
+      loadConfig(file, env);
+    } catch (err) {
+      if (isRidergateError(err, 'config_invalid')) return err.context.problems as string[];
+      throw err;
+    }
+    return [];
+  }
+
+  it('merges the file over the packaged defaults', () => {
+    const { config, hash } = loadConfig(
+      write('gate: { site: north-park, id: gate-2 }\nrelay: { pulseMs: 400 }\n'),
+      {},
+    );
+    expect(config.gate).toMatchObject({ site: 'north-park', id: 'gate-2' });
+    expect(config.relay).toMatchObject({ pulseMs: 400, pin: 17, driver: 'onoff' });
+    expect(config.mqtt.prefix).toBe('ridergate/v1');
+    expect(hash).toMatch(/^[0-9a-f]{12}$/);
+  });
+
+  it('applies RIDERGATE_ environment overrides with their types', () => {
+    const file = write('gate: { site: north-park, id: gate-2 }\n');
+    const { config } = loadConfig(file, {
+      RIDERGATE_RELAY_PULSE_MS: '650',
+      RIDERGATE_RELAY_ACTIVE_LOW: 'true',
+      RIDERGATE_MQTT_URL: 'mqtt://broker:1883',
+    });
+    expect(config.relay.pulseMs).toBe(650);
+    expect(config.relay.activeLow).toBe(true);
+    expect(config.mqtt.url).toBe('mqtt://broker:1883');
+  });
+
+  it('reports every problem at once, naming the field, the value and what is expected', () => {
+    const problems = problemsOf(
+      write(
+        'gate: { site: North Park, id: g1 }\nrelay: { pulseMs: 60000, colour: red }\nscanner: { driver: usb }\n',
+      ),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^gate\.site: got "North Park"; must match pattern/),
+        expect.stringMatching(/^relay\.pulseMs: got 60000; must be <= 5000/),
+        'relay.colour: unknown setting; remove it or check its spelling',
+        expect.stringMatching(/^scanner\.driver: got "usb"; expected one of "serial", "sim"/),
+      ]),
+    );
+  });
+
+  it('names the file when it is not valid YAML or not a mapping', () => {
+    expect(() => loadConfig(write('gate: [unclosed\n'), {})).toThrow(
+      /config\.yaml: not valid YAML/,
+    );
+    expect(() => loadConfig(write('- just\n- a list\n'), {})).toThrow(
+      /the top level must be a mapping/,
+    );
+    expect(() => loadConfig(join(dir, 'missing.yaml'), {})).toThrow(
+      /missing\.yaml: cannot read the file \(ENOENT\)/,
+    );
+  });
+
+  it('refuses a file over the size limit before parsing it', () => {
+    expect(() => loadConfig(write(`# ${'x'.repeat(300 * 1024)}\n`), {})).toThrow(
+      /the limit is 262144/,
+    );
+  });
+});
