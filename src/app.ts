@@ -44,10 +44,9 @@ export class GateApp {
   ) {
     this.clock = overrides.clock ?? systemClock();
     this.bootMs = this.clock.nowMs();
-    this.relay = overrides.relay ?? createRelay(config, log.child({ component: 'relay' }));
-    this.scanner =
-      overrides.scanner ?? createScanner(config.scanner, log.child({ component: 'scanner' }));
-    this.store = new SqliteStore(config.store.path, log.child({ component: 'store' }));
+    this.relay = overrides.relay ?? createRelay(config, log);
+    this.scanner = overrides.scanner ?? createScanner(config.scanner, log);
+    this.store = new SqliteStore(config.store.path, log);
   }
 
   async start(): Promise<void> {
@@ -72,7 +71,7 @@ export class GateApp {
         clock: this.clock,
         trust: trust.view,
         notifyOutbox: () => link.notify(),
-        log: this.log.child({ component: 'gate' }),
+        log: this.log,
       },
     );
     await this.gate.recordEvent('boot');
@@ -124,7 +123,7 @@ export class GateApp {
         configHash: this.configHash,
       },
       { store: this.store, telemetry: () => this.telemetry(), clock: this.clock },
-      this.log.child({ component: 'link' }),
+      this.log,
     );
   }
 

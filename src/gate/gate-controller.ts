@@ -44,10 +44,14 @@ export class GateController {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly listeners: ((outcome: ScanOutcome) => void)[] = [];
 
+  private readonly log: Logger;
+
   constructor(
     private readonly settings: GateSettings,
     private readonly deps: GateDeps,
-  ) {}
+  ) {
+    this.log = deps.log.child({ component: 'gate' });
+  }
 
   /** Calls `listener` after each scan's event is journaled and its pulse has ended. */
   onOutcome(listener: (outcome: ScanOutcome) => void): void {
@@ -70,7 +74,7 @@ export class GateController {
         return outcome;
       },
       (err: unknown) => {
-        this.deps.log.error({ err }, 'scan could not be handled');
+        this.log.error({ err }, 'scan could not be handled');
         return undefined;
       },
     );
@@ -140,7 +144,7 @@ export class GateController {
     } catch (err) {
       // TODO: events that cannot be journaled are only logged: a full or failing SD card loses
       // them. The bounded memory queue and its alarm of DESIGN.md come with the offline work.
-      this.deps.log.error({ err, id: draft.id, type: draft.type }, 'event could not be journaled');
+      this.log.error({ err, id: draft.id, type: draft.type }, 'event could not be journaled');
       const event = { ...draft, seq: -1 };
       this.counters.add(event);
       return event;
@@ -151,13 +155,13 @@ export class GateController {
     try {
       return await this.deps.relay.pulse(this.settings.pulseMs);
     } catch (err) {
-      this.deps.log.error({ err }, 'relay pulse failed');
+      this.log.error({ err }, 'relay pulse failed');
       return undefined;
     }
   }
 
   private report(event: GateEvent, decision: Decision): void {
-    this.deps.log.info(
+    this.log.info(
       {
         decision: event.type,
         reason: event.reason,

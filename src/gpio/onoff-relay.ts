@@ -16,11 +16,13 @@ export interface OnoffRelayOptions {
 export class OnoffRelay implements Relay {
   private gpio: Gpio | undefined;
   private readonly timer: PulseTimer;
+  private readonly log: Logger;
 
   constructor(
     private readonly options: OnoffRelayOptions,
-    private readonly log: Logger,
+    log: Logger,
   ) {
+    this.log = log.child({ component: 'relay' });
     this.timer = new PulseTimer((active) => this.drive(active));
   }
 

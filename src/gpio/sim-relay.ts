@@ -13,9 +13,11 @@ export class SimRelay implements Relay {
   /** Every level change since init, oldest first. */
   readonly changes: RelayChange[] = [];
   private readonly timer: PulseTimer;
+  private readonly log: Logger;
   private listeners: ((change: RelayChange) => void)[] = [];
 
-  constructor(private readonly log: Logger) {
+  constructor(log: Logger) {
+    this.log = log.child({ component: 'relay' });
     this.timer = new PulseTimer((active) => this.record(active));
   }
 

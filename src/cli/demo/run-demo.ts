@@ -52,7 +52,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
   const pty: PtyPair | undefined = usePty ? await openPtyPair(dir) : undefined;
   const logFd = openSync(join(dir, 'gate.log'), 'a');
   const log = createLogger('info', logFd);
-  const relay = new SimRelay(log.child({ component: 'relay' }));
+  const relay = new SimRelay(log);
   const config = demoConfig(dir, broker.url, pty?.gatePath);
   const sim =
     pty === undefined ? new SimScanner({ ...config.scanner, source: 'sim' }, log) : undefined;
