@@ -121,6 +121,8 @@ export class GateApp {
         version: VERSION,
         bootMs: this.bootMs,
         configHash: this.configHash,
+        trustVersion: this.trustVersion,
+        devices: { scanner: this.config.scanner.driver, relay: this.config.relay.driver },
       },
       { store: this.store, telemetry: () => this.telemetry(), clock: this.clock },
       this.log,

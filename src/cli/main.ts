@@ -6,6 +6,7 @@ import { registerDemoCommand } from './demo-command.js';
 import { registerKeysCommands } from './keys-command.js';
 import { registerRelayCommands } from './relay-command.js';
 import { registerRunCommand } from './run-command.js';
+import { registerScanCommand } from './scan-command.js';
 import { registerTokenCommands } from './token-command.js';
 
 /** Exit codes: 0 success, 1 failure at run time, 2 bad usage, 78 bad configuration (EX_CONFIG). */
@@ -22,6 +23,7 @@ function buildProgram(): Command {
   registerKeysCommands(program);
   registerTokenCommands(program);
   registerRelayCommands(program);
+  registerScanCommand(program);
   return program;
 }
 

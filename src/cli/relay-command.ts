@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.js';
+import { RidergateError } from '../errors.js';
 import { OnoffRelay } from '../gpio/onoff-relay.js';
+import { SimRelay } from '../gpio/sim-relay.js';
+import { MAX_PULSE_MS, type Relay } from '../gpio/types.js';
 import { createLogger } from '../log.js';
 
 export function registerRelayCommands(program: Command): void {
@@ -24,4 +27,49 @@ export function registerRelayCommands(program: Command): void {
       await driver.close();
       process.stdout.write(`relay on BCM pin ${config.relay.pin} is inactive\n`);
     });
+  relay
+    .command('pulse')
+    .description('open the barrier once, as an admitted scan would (for installation checks)')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_PATH)
+    .option('--ms <ms>', 'pulse length (default: relay.pulseMs)')
+    .action(async (opts: { config: string; ms?: string }) => {
+      const { config } = loadConfig(opts.config);
+      const pulseMs = opts.ms === undefined ? config.relay.pulseMs : parsePulseMs(opts.ms);
+      const log = createLogger('warn', 2);
+      const driver =
+        config.relay.driver === 'sim' ? new SimRelay(log) : new OnoffRelay(config.relay, log);
+      await driver.init();
+      driveOffOnExit(driver);
+      try {
+        const pulse = await driver.pulse(pulseMs);
+        const heldMs = Math.round(pulse.endedMono - pulse.startedMono);
+        process.stdout.write(
+          `relay on BCM pin ${config.relay.pin} (${config.relay.driver}) was active for ${heldMs} ms\n`,
+        );
+      } finally {
+        await driver.close();
+      }
+    });
+}
+
+/** Drives the relay inactive however the command ends: normally, Ctrl-C or SIGTERM. */
+function driveOffOnExit(driver: Relay): void {
+  process.once('exit', () => driver.off());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      driver.off();
+      process.exit(130);
+    });
+  }
+}
+
+function parsePulseMs(value: string): number {
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 50 || ms > MAX_PULSE_MS) {
+    throw new RidergateError(
+      'usage',
+      `--ms ${JSON.stringify(value)}: expected whole milliseconds from 50 to ${MAX_PULSE_MS}`,
+    );
+  }
+  return ms;
 }

@@ -39,6 +39,10 @@ export interface MqttLinkOptions {
   version: string;
   /** Hash of the effective configuration, published in `info`. */
   configHash?: string;
+  /** Version of the trust list in force, published in `info`. */
+  trustVersion?: number;
+  /** Device drivers and profiles in use, e.g. `{ scanner: 'serial', relay: 'onoff' }`. */
+  devices?: Record<string, string>;
   /** Process start, ms since the epoch; published in `info` as `bootTs`. */
   bootMs: number;
   /** Bounds of the random wait between reconnection attempts, ms; default 1000–5000. */
@@ -263,8 +267,8 @@ export class MqttLink {
   }
 
   private info(): Record<string, unknown> {
-    const { version, configHash, bootMs, site, gate } = this.options;
-    return { version, configHash, bootTs: bootMs, site, gate };
+    const { version, configHash, bootMs, site, gate, trustVersion, devices } = this.options;
+    return { version, configHash, trustVersion, devices, bootTs: bootMs, site, gate };
   }
 
   private startTelemetry(): void {

@@ -1,0 +1,202 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { cliPath, exited } from '../helpers/daemon.js';
+import { PtyPair, socatAvailable, waitUntil } from '../helpers/pty.js';
+
+function ridergate(args: string[], timeoutMs = 30_000) {
+  const result = spawnSync(process.execPath, [cliPath(), ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('the ridergate command line', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ridergate-cli-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('generates a key pair, issues a token from it and verifies it against a trust list', () => {
+    const gen = ridergate(['keys', 'gen', '--name', 'eats', '--out', dir, '--kid', 'eats-2026']);
+    expect(gen.code).toBe(0);
+    expect(gen.stdout).toContain('kid         eats-2026');
+    expect(statSync(join(dir, 'eats.key.json')).mode & 0o777).toBe(0o600);
+
+    const jwk: unknown = JSON.parse(readFileSync(join(dir, 'eats.pub.json'), 'utf8'));
+    const trust = join(dir, 'trust.yaml');
+    writeFileSync(
+      trust,
+      stringify({
+        version: 1,
+        issuers: [{ iss: 'eats', keys: [{ kid: 'eats-2026', alg: 'EdDSA', jwk }] }],
+      }),
+    );
+
+    const qr = join(dir, 'token.png');
+    const issued = ridergate([
+      'token',
+      'issue',
+      '--key',
+      join(dir, 'eats.key.json'),
+      '--iss',
+      'eats',
+      '--sub',
+      'r-1',
+      '--sites',
+      'north,south',
+      '--qr',
+      qr,
+    ]);
+    expect(issued.code).toBe(0);
+    const text = issued.stdout.trim();
+    expect(text).toMatch(/^RP1:[0-9A-Z $%*+\-./:]+$/);
+    expect(issued.stderr).toMatch(/QR version \d+-M written to/);
+    expect(readFileSync(qr).subarray(1, 4).toString()).toBe('PNG');
+
+    const ok = ridergate(['token', 'verify', text, '--trust', trust, '--site', 'north']);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({
+      ok: true,
+      claims: { iss: 'eats', sub: 'r-1', sites: ['north', 'south'] },
+    });
+
+    const elsewhere = ridergate(['token', 'verify', text, '--trust', trust, '--site', 'west']);
+    expect(elsewhere.code).toBe(1);
+    expect(JSON.parse(elsewhere.stdout)).toMatchObject({ ok: false, reason: 'wrong_site' });
+  });
+
+  it('rejects bad arguments with exit code 2 and says what was expected', () => {
+    const alg = ridergate(['keys', 'gen', '--name', 'x', '--alg', 'RS256', '--out', dir]);
+    expect(alg.code).toBe(2);
+    expect(alg.stderr).toContain('--alg "RS256": expected EdDSA or ES256');
+    const ttl = ridergate([
+      'token',
+      'issue',
+      '--key',
+      join(dir, 'nope.json'),
+      '--iss',
+      'a',
+      '--sub',
+      'b',
+      '--ttl',
+      '-5',
+    ]);
+    expect(ttl.code).not.toBe(0);
+    expect(ridergate(['no-such-command']).code).toBe(2);
+  });
+
+  it('refuses to run with an invalid configuration, naming each field, with exit code 78', () => {
+    const config = join(dir, 'bad.yaml');
+    writeFileSync(
+      config,
+      'gate: { site: s1, id: g1 }\nrelay: { pulseMs: 90000 }\nmqtt: { url: http://broker }\n',
+    );
+    const run = ridergate(['run', '--config', config]);
+    expect(run.code).toBe(78);
+    expect(run.stderr).toContain('relay.pulseMs: got 90000; must be <= 5000');
+    expect(run.stderr).toContain('mqtt.url: got "http://broker"');
+  });
+
+  it('pulses a simulated relay for the configured time', () => {
+    const config = join(dir, 'sim.yaml');
+    writeFileSync(
+      config,
+      stringify({ gate: { site: 's1', id: 'g1' }, relay: { driver: 'sim', pulseMs: 120 } }),
+    );
+    const pulse = ridergate(['relay', 'pulse', '--config', config]);
+    expect(pulse.code).toBe(0);
+    expect(pulse.stdout).toMatch(/relay on BCM pin 17 \(sim\) was active for 1\d\d ms/);
+  });
+
+  it('runs the demo end to end and exits 0 when every case behaved as expected', () => {
+    const demo = ridergate(['demo', '--dir', join(dir, 'demo')], 60_000);
+    expect(demo.stderr).toBe('');
+    expect(demo.code).toBe(0);
+    for (const expected of [
+      'admit',
+      'reopen',
+      'deny (expired)',
+      'deny (bad_signature)',
+      'deny (wrong_site)',
+      'deny (malformed)',
+      'deny (replayed)',
+    ]) {
+      expect(demo.stdout).toContain(`decision  ${expected},`);
+    }
+    expect(demo.stdout).toContain('summary   7 of 7 scans behaved as expected: OK');
+  });
+
+  it('says so when it runs the demo with the simulated scanner', () => {
+    const demo = ridergate(['demo', '--sim', '--dir', join(dir, 'demo-sim')], 60_000);
+    expect(demo.code).toBe(0);
+    expect(demo.stdout).toContain('scanner    SIMULATED');
+  });
+
+  it.skipIf(!socatAvailable())(
+    'reads scans from a serial scanner and shows what a gate would decide',
+    async () => {
+      const pty = new PtyPair(mkdtempSync(join(dir, 'scan-pty-')));
+      await pty.start();
+      try {
+        const gen = ridergate(['keys', 'gen', '--name', 'scan', '--out', dir, '--kid', 'scan-1']);
+        expect(gen.code).toBe(0);
+        const jwk: unknown = JSON.parse(readFileSync(join(dir, 'scan.pub.json'), 'utf8'));
+        const trust = join(dir, 'scan-trust.yaml');
+        writeFileSync(
+          trust,
+          stringify({
+            version: 1,
+            issuers: [{ iss: 'eats', keys: [{ kid: 'scan-1', alg: 'EdDSA', jwk }] }],
+          }),
+        );
+        const config = join(dir, 'scan.yaml');
+        writeFileSync(
+          config,
+          stringify({
+            gate: { site: 'north', id: 'g1' },
+            scanner: { path: pty.a },
+            trust: { file: trust },
+          }),
+        );
+        const token = ridergate([
+          'token',
+          'issue',
+          '--key',
+          join(dir, 'scan.key.json'),
+          '--iss',
+          'eats',
+          '--sub',
+          'r-9',
+        ]).stdout.trim();
+
+        const child = spawn(
+          process.execPath,
+          [cliPath(), 'scan', '--config', config, '--count', '2', '--timeout', '20'],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let stdout = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+        });
+        await waitUntil(() => stdout.includes('waiting for 2 scan(s)'), 'scan command ready', {
+          timeoutMs: 10_000,
+        });
+        pty.write(`${token}\r\n`);
+        pty.write('hello\r\n');
+        expect(await exited(child)).toBe(0);
+        expect(stdout).toMatch(
+          /scan \d+ chars "RP1:.*": token valid \(iss eats, cti [0-9a-f]{32}\)/,
+        );
+        expect(stdout).toContain('scan 5 chars "hello": deny: malformed');
+      } finally {
+        await pty.stop();
+      }
+    },
+  );
+});
