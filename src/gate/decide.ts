@@ -2,6 +2,9 @@ import type { Store } from '../store/types.js';
 import type { DenyReason, TokenClaims, VerifyOptions } from '../token/types.js';
 import { verifyToken } from '../token/verify.js';
 
+/** Deny reasons decided before the signature was checked: their claims are not trusted. */
+const UNVERIFIED: ReadonlySet<DenyReason> = new Set(['malformed', 'unknown_key', 'bad_signature']);
+
 /** The outcome of one scan, before it is journaled. */
 export type Decision =
   | { type: 'admit'; claims: TokenClaims }
@@ -25,12 +28,12 @@ export interface DecideContext {
 export async function decide(text: string, ctx: DecideContext): Promise<Decision> {
   const verified = verifyToken(text, ctx.verify);
   if (!verified.ok) {
-    return {
-      type: 'deny',
-      reason: verified.reason,
-      detail: verified.detail,
-      claims: verified.claims,
-    };
+    const { reason, detail, claims } = verified;
+    // Claims are attributed only once the signature holds: a forger must not be able to put
+    // a real rider's id into the journal.
+    return claims === undefined || UNVERIFIED.has(reason)
+      ? { type: 'deny', reason, detail }
+      : { type: 'deny', reason, detail, claims };
   }
   const { claims } = verified;
 

@@ -7,7 +7,7 @@ import type { Scan } from '../scanner/types.js';
 import type { Store } from '../store/types.js';
 import type { TrustView } from '../token/types.js';
 import { EventCounters } from './counters.js';
-import { type Decision, decide } from './decide.js';
+import { type DecideContext, type Decision, decide } from './decide.js';
 
 export interface GateSettings {
   site: string;
@@ -104,7 +104,7 @@ export class GateController {
         site: this.settings.site,
         skewSec: this.settings.skewSec,
       },
-      store: this.deps.store,
+      store: this.lookups,
       nowMs,
       reopenGraceSec: this.settings.reopenGraceSec,
     });
@@ -117,6 +117,23 @@ export class GateController {
     this.report(event, decision);
     return pulse === undefined ? { event, decision } : { event, decision, pulse };
   }
+
+  /**
+   * Revocation and replay lookups that fail open: when the store cannot be read (I/O error,
+   * corrupt file) a valid rider is still admitted, as DESIGN.md "Reliability rules" asks.
+   */
+  private readonly lookups: DecideContext['store'] = {
+    isRevoked: (iss, sub, cti, nowSec) =>
+      this.deps.store.isRevoked(iss, sub, cti, nowSec).catch((err: unknown) => {
+        this.log.error({ err, cti }, 'revocation lookup failed; treated as not revoked');
+        return false;
+      }),
+    findReplay: (iss, cti) =>
+      this.deps.store.findReplay(iss, cti).catch((err: unknown) => {
+        this.log.error({ err, cti }, 'replay lookup failed; treated as first use');
+        return undefined;
+      }),
+  };
 
   /** The journal write comes before the relay moves (DESIGN.md "Reliability rules"). */
   private async record(decision: Decision, nowMs: number, decisionUs: number): Promise<GateEvent> {

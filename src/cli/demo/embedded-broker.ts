@@ -22,6 +22,7 @@ export async function startEmbeddedBroker(): Promise<EmbeddedBroker> {
     url: `mqtt://127.0.0.1:${port}`,
     port,
     close: async () => {
+      // broker.close() ends every client, so server.close() does not wait for their sockets.
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -137,11 +137,25 @@ describe('the decision pipeline with the simulated relay and a store on disk', (
       privateKey: forger.privateKey,
       kid: key.kid,
       alg: 'EdDSA',
-      claims: { iss: 'demo-eats', sub: 'x', iat: NOW_SEC, exp: NOW_SEC + 60, sites: [SITE] },
+      claims: { iss: 'demo-eats', sub: 'rider-1', iat: NOW_SEC, exp: NOW_SEC + 60, sites: [SITE] },
     }).text;
     const outcome = await scan(forged);
     expect(outcome?.event).toMatchObject({ type: 'deny', reason: 'bad_signature' });
     expect(pulses()).toBe(0);
+    // The forger named a real rider: an unverified claim is never put in the journal.
+    expect(outcome?.event.sub).toBeUndefined();
+    expect(outcome?.event.cti).toBeUndefined();
+  });
+
+  it('names the rider of a validly signed but expired token', async () => {
+    clock.advance(200_000);
+    const outcome = await scan(token('rider-5'));
+    expect(outcome?.event).toMatchObject({
+      type: 'deny',
+      reason: 'expired',
+      sub: 'rider-5',
+      iss: 'demo-eats',
+    });
   });
 
   it('denies a revoked rider with revoked', async () => {
@@ -186,6 +200,17 @@ describe('the decision pipeline with the simulated relay and a store on disk', (
     const b = await scan('RP1:!!!');
     expect([a?.event.reason, b?.event.reason]).toEqual(['malformed', 'malformed']);
     expect((b?.event.seq ?? 0) - (a?.event.seq ?? 0)).toBe(1);
+  });
+
+  it('still admits a valid rider when the store cannot be read', async () => {
+    const unreadable: Store = Object.create(store, {
+      isRevoked: { value: async () => Promise.reject(new Error('SQLITE_CORRUPT')) },
+      findReplay: { value: async () => Promise.reject(new Error('SQLITE_CORRUPT')) },
+    });
+    gate = makeGate(unreadable, relay);
+    const outcome = await scan(token());
+    expect(outcome?.event.type).toBe('admit');
+    expect(pulses()).toBe(1);
   });
 
   it('still admits a valid rider when the journal write fails', async () => {
