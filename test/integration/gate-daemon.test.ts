@@ -73,6 +73,7 @@ describe.skipIf(skipReason !== undefined)(
     async function startGate(
       name: string,
       activeLow: boolean,
+      pulseMs = PULSE_MS,
     ): Promise<Running & { pty: PtyPair; line: string }> {
       const pty = new PtyPair(mkdtempSync(join(dir, `${name}-pty-`)));
       await pty.start();
@@ -88,7 +89,7 @@ describe.skipIf(skipReason !== undefined)(
             reconnectMinMs: 100,
             reconnectMaxMs: 1000,
           },
-          relay: { driver: 'onoff', pin: PIN, activeLow, pulseMs: PULSE_MS },
+          relay: { driver: 'onoff', pin: PIN, activeLow, pulseMs },
           store: { path: join(dir, `${name}.db`) },
           mqtt: { url: broker.url },
           trust: { file: issuer.trustFile },
@@ -205,6 +206,34 @@ describe.skipIf(skipReason !== undefined)(
         await waitUntil(() => levels.changes.length >= 3, 'relay low and back high');
         expect(levels.changes.slice(-2).map((c) => c.level)).toEqual(['0', '1']);
         expect(await stopGate(gate)).toBe(0);
+      } finally {
+        levels.stop();
+        if (gate.child.exitCode === null) gate.child.kill('SIGKILL');
+        await gate.pty.stop();
+      }
+    });
+
+    it('on SIGTERM mid-pulse drives the relay inactive at once, keeps the event and says offline (L1)', async () => {
+      const longPulseMs = 4_000;
+      const gate = await startGate('sigterm', false, longPulseMs);
+      const levels = watchLevel(gate.line);
+      try {
+        const before = eventsOfType('admit').length;
+        gate.pty.write(`${token({ sub: 'rider-3' })}\r`);
+        await waitUntil(() => levels.changes.at(-1)?.level === '1', 'relay active');
+        const activeAt = levels.changes.at(-1)?.mono ?? 0;
+        gate.child.kill('SIGTERM');
+        await waitUntil(
+          () => levels.changes.at(-1)?.level === '0' || gate.child.exitCode !== null,
+          'relay inactive',
+        );
+        expect(levels.changes.at(-1)?.level).toBe('0');
+        expect((levels.changes.at(-1)?.mono ?? 0) - activeAt).toBeLessThan(longPulseMs);
+        expect(await exited(gate.child)).toBe(0);
+        expect(eventsOfType('admit').filter((e) => e.sub === 'rider-3')).toHaveLength(1);
+        expect(eventsOfType('admit').length).toBe(before + 1);
+        const status = received.filter((m) => m.topic.endsWith('/status')).at(-1);
+        expect(JSON.parse(status?.payload ?? '{}')).toMatchObject({ state: 'offline' });
       } finally {
         levels.stop();
         if (gate.child.exitCode === null) gate.child.kill('SIGKILL');
