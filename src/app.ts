@@ -1,7 +1,8 @@
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/schema.js';
-import { RidergateError } from './errors.js';
+import { describeError, RidergateError } from './errors.js';
 import { GateController } from './gate/gate-controller.js';
 import { OnoffRelay } from './gpio/onoff-relay.js';
 import { SimRelay } from './gpio/sim-relay.js';
@@ -11,7 +12,8 @@ import type { Logger } from './log.js';
 import { createScanner } from './scanner/index.js';
 import type { Scanner } from './scanner/types.js';
 import { SqliteStore } from './store/sqlite-store.js';
-import { loadTrustList } from './trust/trust-list.js';
+import { readPublicKey } from './token/keys.js';
+import { TrustKeeper } from './trust/trust-keeper.js';
 import { VERSION } from './version.js';
 
 /** Drivers a caller may supply instead of those the configuration names (demo, tests). */
@@ -34,7 +36,7 @@ export class GateApp {
   gate: GateController | undefined;
   link: MqttLink | undefined;
   private readonly bootMs: number;
-  private trustVersion: number | undefined;
+  private trust: TrustKeeper | undefined;
 
   constructor(
     private readonly config: Config,
@@ -52,8 +54,10 @@ export class GateApp {
   async start(): Promise<void> {
     await this.relay.init();
     await this.store.open();
-    const trust = loadTrustList(this.config.trust.file);
-    this.trustVersion = trust.version;
+    const rootKey = readRootKey(this.config.trust.rootKeyFile);
+    const trust = new TrustKeeper({ store: this.store, rootKey, log: this.log });
+    await trust.start(this.config.trust.file);
+    this.trust = trust;
 
     this.link = this.createLink();
     const link = this.link;
@@ -69,12 +73,15 @@ export class GateApp {
         relay: this.relay,
         store: this.store,
         clock: this.clock,
-        trust: trust.view,
+        trust,
         notifyOutbox: () => link.notify(),
         log: this.log,
       },
     );
     await this.gate.recordEvent('boot');
+    if (trust.version() === undefined) {
+      await this.gate.recordEvent('alarm', { reason: 'trust_list_missing' });
+    }
     await link.start();
 
     const gate = this.gate;
@@ -121,7 +128,7 @@ export class GateApp {
         version: VERSION,
         bootMs: this.bootMs,
         configHash: this.configHash,
-        trustVersion: this.trustVersion,
+        trustVersion: this.trust?.version(),
         devices: { scanner: this.config.scanner.driver, relay: this.config.relay.driver },
       },
       { store: this.store, telemetry: () => this.telemetry(), clock: this.clock },
@@ -138,7 +145,7 @@ export class GateApp {
       outboxDepth: await this.store.outboxDepth().catch(() => -1),
       scanner: this.scanner.stats(),
       clock: this.clock.state(),
-      trustVersion: this.trustVersion,
+      trustVersion: this.trust?.version() ?? null,
       lastScanTs: this.gate?.counters.lastScanTs ?? null,
       ...this.gate?.counters.snapshot(),
     };
@@ -149,6 +156,18 @@ function createRelay(config: Config, log: Logger): Relay {
   return config.relay.driver === 'sim'
     ? new SimRelay(log)
     : new OnoffRelay({ pin: config.relay.pin, activeLow: config.relay.activeLow }, log);
+}
+
+function readRootKey(path: string): KeyObject {
+  try {
+    return readPublicKey(path).key;
+  } catch (err) {
+    throw new RidergateError(
+      'config_invalid',
+      `trust.rootKeyFile: ${describeError(err)}; set it to the fleet root public key (root.pub.json)`,
+      { cause: err },
+    );
+  }
 }
 
 function readSecret(path: string): string {

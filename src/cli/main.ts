@@ -8,6 +8,7 @@ import { registerRelayCommands } from './relay-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerScanCommand } from './scan-command.js';
 import { registerTokenCommands } from './token-command.js';
+import { registerTrustCommands } from './trust-command.js';
 
 /** Exit codes: 0 success, 1 failure at run time, 2 bad usage, 78 bad configuration (EX_CONFIG). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, config: 78 } as const;
@@ -22,6 +23,7 @@ function buildProgram(): Command {
   registerDemoCommand(program);
   registerKeysCommands(program);
   registerTokenCommands(program);
+  registerTrustCommands(program);
   registerRelayCommands(program);
   registerScanCommand(program);
   return program;

@@ -6,7 +6,7 @@ import { previewBytes } from '../scanner/decode.js';
 import { createScanner } from '../scanner/index.js';
 import type { Scan, Scanner } from '../scanner/types.js';
 import { verifyToken } from '../token/verify.js';
-import { loadTrustList } from '../trust/trust-list.js';
+import { readTrustForTools } from '../trust/read-trust.js';
 
 export function registerScanCommand(program: Command): void {
   program
@@ -21,7 +21,7 @@ export function registerScanCommand(program: Command): void {
       const count = parseWhole('--count', opts.count, 1, 1000);
       const timeoutSec = parseWhole('--timeout', opts.timeout, 1, 3600);
       const { config } = loadConfig(opts.config);
-      const trust = loadTrustList(config.trust.file);
+      const trust = await readTrustForTools(config.trust.file, config.trust.rootKeyFile);
       const scanner = createScanner(config.scanner, createLogger('warn', 2));
       const announce = () =>
         process.stdout.write(

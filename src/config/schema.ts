@@ -63,6 +63,7 @@ export const ConfigSchema = T.Object(
     ),
     trust: T.Object(
       {
+        rootKeyFile: T.String({ minLength: 1 }),
         file: T.String({ minLength: 1 }),
       },
       { additionalProperties: false },

@@ -8,10 +8,9 @@ import { keyFitsAlg } from '../token/cose.js';
 import type { IssuerPolicy, TokenAlg, TrustedKey, TrustView } from '../token/types.js';
 
 /*
- * TODO: DESIGN.md has the trust list arrive as a JWS signed by the fleet's root key; that
- * (and keeping the last valid list, refusing older ones) comes with a later issue. Until
- * then the file is trusted as it is: whoever can write it can add a key and open every gate,
- * so keep it owned by root and not writable by others (a world-writable file is refused).
+ * The trust list document: its schema and how it becomes a TrustView. A gate only accepts it
+ * inside a JWS signed by the fleet root key (signed-trust-list.ts); the plain document is read
+ * by tools (`token verify --trust`, `trust sign`).
  */
 
 /** Default largest exp − iat of an issuer's tokens, seconds. */
@@ -46,6 +45,8 @@ const IssuerSchema = T.Object(
 export const TrustListSchema = T.Object(
   {
     version: T.Integer({ minimum: 1 }),
+    /** When operations issued this version; informational. */
+    issuedAt: T.Optional(Time),
     issuers: T.Array(IssuerSchema, { maxItems: 1000 }),
   },
   { additionalProperties: false },
@@ -68,6 +69,14 @@ const validate = new Ajv({ allErrors: true, strict: true }).compile<TrustListDoc
  * @throws RidergateError `trust_invalid` naming the file, each wrong field and its fix.
  */
 export function loadTrustList(file: string): TrustList {
+  return buildTrustList(readTrustDocument(file), file);
+}
+
+/**
+ * Reads a plain trust list document (YAML or JSON) without validating it.
+ * @throws RidergateError `trust_invalid` when the file cannot be read or parsed.
+ */
+export function readTrustDocument(file: string): unknown {
   const text = readTrustFile(file);
   let doc: unknown;
   try {
@@ -78,10 +87,14 @@ export function loadTrustList(file: string): TrustList {
       cause: err,
     });
   }
-  return buildTrustList(doc, file);
+  return doc;
 }
 
-function readTrustFile(file: string): string {
+/**
+ * Reads a trust list file with its bounds: size limit, and refused when every user may write it.
+ * @throws RidergateError `trust_invalid`
+ */
+export function readTrustFile(file: string): string {
   try {
     const stat = statSync(file);
     if (stat.mode & 0o002) {

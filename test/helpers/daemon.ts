@@ -2,8 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
-import { writeKeyPair } from '../../src/token/keys.js';
+import { readPrivateKey, writeKeyPair } from '../../src/token/keys.js';
+import { signTrustList } from '../../src/trust/signed-trust-list.js';
 
 /** The built command line, dist/cli/main.js; `npm test` builds it first. */
 export function cliPath(): string {
@@ -45,17 +45,24 @@ export function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-/** An issuer key pair and a trust list naming it, written into `dir`. */
-export function writeIssuerAndTrust(
+/**
+ * An issuer key pair, a fleet root key pair and a trust list naming the issuer, signed by the
+ * root key, written into `dir` as a gate is provisioned.
+ */
+export async function writeIssuerAndTrust(
   dir: string,
   iss = 'test-eats',
-): { privateFile: string; kid: string; trustFile: string } {
+): Promise<{ privateFile: string; kid: string; trustFile: string; rootKeyFile: string }> {
   const issuer = writeKeyPair(dir, 'issuer', 'EdDSA');
+  const root = writeKeyPair(dir, 'root', 'EdDSA');
   const jwk: unknown = JSON.parse(readFileSync(issuer.publicFile, 'utf8'));
-  const trustFile = join(dir, 'trust.yaml');
-  writeFileSync(
+  const doc = { version: 1, issuers: [{ iss, keys: [{ kid: issuer.kid, alg: 'EdDSA', jwk }] }] };
+  const trustFile = join(dir, 'trust.jws');
+  writeFileSync(trustFile, await signTrustList(doc, readPrivateKey(root.privateFile)));
+  return {
+    privateFile: issuer.privateFile,
+    kid: issuer.kid,
     trustFile,
-    stringify({ version: 1, issuers: [{ iss, keys: [{ kid: issuer.kid, alg: 'EdDSA', jwk }] }] }),
-  );
-  return { privateFile: issuer.privateFile, kid: issuer.kid, trustFile };
+    rootKeyFile: root.publicFile,
+  };
 }

@@ -199,4 +199,86 @@ describe('the ridergate command line', () => {
       }
     },
   );
+
+  it('signs a trust list with the root key, shows it, and shows what a gate stored', async () => {
+    expect(ridergate(['keys', 'gen', '--name', 'root', '--out', dir]).code).toBe(0);
+    expect(ridergate(['keys', 'gen', '--name', 'rot', '--out', dir, '--kid', 'rot-1']).code).toBe(
+      0,
+    );
+    const jwk: unknown = JSON.parse(readFileSync(join(dir, 'rot.pub.json'), 'utf8'));
+    const docFile = join(dir, 'fleet-trust.yaml');
+    writeFileSync(
+      docFile,
+      stringify({
+        version: 7,
+        issuers: [
+          {
+            iss: 'eats',
+            sites: ['north'],
+            keys: [{ kid: 'rot-1', alg: 'EdDSA', jwk, notAfter: '2030-01-01T00:00:00Z' }],
+          },
+        ],
+      }),
+    );
+    const signed = join(dir, 'fleet-trust.jws');
+    const sign = ridergate([
+      'trust',
+      'sign',
+      docFile,
+      '--key',
+      join(dir, 'root.key.json'),
+      '--out',
+      signed,
+    ]);
+    expect(sign.code).toBe(0);
+    expect(sign.stdout).toContain(`signed trust list version 7 written to ${signed}`);
+
+    const show = ridergate(['trust', 'show', signed, '--root', join(dir, 'root.pub.json')]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain(
+      'trust list version 7 (signature verified with the fleet root key)',
+    );
+    expect(show.stdout).toContain('issuer eats: max lifetime 300 s, sites north');
+    expect(show.stdout).toMatch(/key rot-1 EdDSA {2}valid … to 2030-01-01T00:00:00.000Z {2}in use/);
+
+    const noRoot = ridergate(['trust', 'show', signed]);
+    expect(noRoot.code).toBe(1);
+    expect(noRoot.stderr).toContain(
+      'needs the fleet root public key to check it; pass --root FILE',
+    );
+    const tampered = join(dir, 'tampered.jws');
+    const [h, p, sig] = readFileSync(signed, 'utf8').trim().split('.');
+    writeFileSync(tampered, `${h}.${p}.${sig?.startsWith('A') ? 'B' : 'A'}${sig?.slice(1)}`);
+    const bad = ridergate(['trust', 'show', tampered, '--root', join(dir, 'root.pub.json')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('the signature does not verify with the fleet root key');
+
+    const config = join(dir, 'stored.yaml');
+    writeFileSync(
+      config,
+      stringify({
+        gate: { site: 'north', id: 'g1' },
+        scanner: { driver: 'sim' },
+        relay: { driver: 'sim' },
+        store: { path: join(dir, 'stored.db') },
+        mqtt: { url: 'mqtt://127.0.0.1:1' },
+        trust: { rootKeyFile: join(dir, 'root.pub.json'), file: signed },
+        log: { level: 'info' },
+      }),
+    );
+    const gate = spawn(process.execPath, [cliPath(), 'run', '--config', config], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    gate.stdout.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+    });
+    await waitUntil(() => log.includes('"gate ready"'), 'gate ready', { timeoutMs: 10_000 });
+    expect(log).toContain('"msg":"trust list in force"');
+    gate.kill('SIGTERM');
+    expect(await exited(gate)).toBe(0);
+    const stored = ridergate(['trust', 'show', '--config', config]);
+    expect(stored.code).toBe(0);
+    expect(stored.stdout).toContain('trust list version 7 (signature verified');
+  });
 });

@@ -51,12 +51,12 @@ describe.skipIf(skipReason !== undefined)(
     let broker: Mosquitto;
     let ops: MqttClient;
     const received: { topic: string; payload: string; retain: boolean }[] = [];
-    let issuer: { privateFile: string; kid: string; trustFile: string };
+    let issuer: Awaited<ReturnType<typeof writeIssuerAndTrust>>;
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'ridergate-daemon-'));
       broker = await startMosquitto();
-      issuer = writeIssuerAndTrust(dir);
+      issuer = await writeIssuerAndTrust(dir);
       ops = await mqtt.connectAsync(broker.url, { clientId: 'ops-test' });
       ops.on('message', (topic, payload, packet) =>
         received.push({ topic, payload: payload.toString(), retain: packet.retain }),
@@ -92,7 +92,7 @@ describe.skipIf(skipReason !== undefined)(
           relay: { driver: 'onoff', pin: PIN, activeLow, pulseMs },
           store: { path: join(dir, `${name}.db`) },
           mqtt: { url: broker.url },
-          trust: { file: issuer.trustFile },
+          trust: { file: issuer.trustFile, rootKeyFile: issuer.rootKeyFile },
         }),
       );
       const child = spawnWithFakeSysfs(

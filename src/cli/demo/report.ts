@@ -27,6 +27,9 @@ export function printHeader(
       : `  scanner    serial driver on a pseudo-terminal (socat): the gate reads ${h.pty.gatePath}`,
   );
   out('  relay      simulated driver (no GPIO here): movements are timed from the last byte sent');
+  out(
+    '  trust      a trust list naming the issuer demo-eats, signed by the fleet root key (trust.jws)',
+  );
   out(`  files      keys, trust list, QR images, database and gate.log in ${h.dir}`);
   out('');
 }

@@ -18,6 +18,7 @@ import { SimRelay } from '../../gpio/sim-relay.js';
 import { createLogger } from '../../log.js';
 import { SimScanner } from '../../scanner/sim-scanner.js';
 import { readPrivateKey, writeKeyPair } from '../../token/keys.js';
+import { signTrustList } from '../../trust/signed-trust-list.js';
 import { buildDemoCases } from './demo-cases.js';
 import { startEmbeddedBroker } from './embedded-broker.js';
 import { OpsSubscriber } from './ops-subscriber.js';
@@ -45,7 +46,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
 
   const issuer = writeKeyPair(dir, 'issuer', 'EdDSA');
   const forger = writeKeyPair(dir, 'forger', 'EdDSA');
-  writeTrustList(dir, issuer.publicFile, issuer.kid);
+  await writeSignedTrustList(dir, issuer.publicFile, issuer.kid);
 
   const broker = await startEmbeddedBroker();
   const usePty = options.sim !== true && hasSocat();
@@ -153,7 +154,7 @@ function demoConfig(dir: string, brokerUrl: string, ptyPath: string | undefined)
       relay: { driver: 'sim', pin: 17, activeLow: false, pulseMs: TIMINGS.pulseMs },
       store: { path: join(dir, 'ridergate.db'), retentionDays: 90 },
       mqtt: { url: brokerUrl, prefix: 'ridergate/v1', telemetrySec: 60 },
-      trust: { file: join(dir, 'trust.yaml') },
+      trust: { rootKeyFile: join(dir, 'root.pub.json'), file: join(dir, 'trust.jws') },
       policy: { skewSec: 30, reopenGraceSec: TIMINGS.graceMs / 1000 },
       log: { level: 'info' },
     },
@@ -161,13 +162,20 @@ function demoConfig(dir: string, brokerUrl: string, ptyPath: string | undefined)
   );
 }
 
-function writeTrustList(dir: string, publicFile: string, kid: string): void {
+/**
+ * Writes the fleet root key pair, the trust list document (trust.yaml) naming the demo issuer,
+ * and that list signed by the root key (trust.jws), as operations would with `trust sign`.
+ */
+async function writeSignedTrustList(dir: string, publicFile: string, kid: string): Promise<void> {
+  const root = writeKeyPair(dir, 'root', 'EdDSA');
   const jwk: unknown = JSON.parse(readFileSync(publicFile, 'utf8'));
   const doc = {
     version: 1,
     issuers: [{ iss: 'demo-eats', maxLifetimeSec: 300, keys: [{ kid, alg: 'EdDSA', jwk }] }],
   };
   writeFileSync(join(dir, 'trust.yaml'), stringify(doc));
+  const jws = await signTrustList(doc, readPrivateKey(root.privateFile), 'demo trust list');
+  writeFileSync(join(dir, 'trust.jws'), `${jws}\n`);
 }
 
 function sleep(ms: number): Promise<void> {
