@@ -128,10 +128,17 @@ export class GateApp {
         version: VERSION,
         bootMs: this.bootMs,
         configHash: this.configHash,
-        trustVersion: this.trust?.version(),
+        trustVersion: () => this.trust?.version(),
         devices: { scanner: this.config.scanner.driver, relay: this.config.relay.driver },
       },
-      { store: this.store, telemetry: () => this.telemetry(), clock: this.clock },
+      {
+        store: this.store,
+        telemetry: () => this.telemetry(),
+        clock: this.clock,
+        onTrustList: async (jws, source) => {
+          await this.trust?.offer(jws, source);
+        },
+      },
       this.log,
     );
   }

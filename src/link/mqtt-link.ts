@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
 import { buildClientOptions, jitterMs } from './client-options.js';
 import { OutboxPump } from './outbox-pump.js';
-import { type GateTopics, gateTopics } from './topics.js';
+import { type FleetTopics, fleetTopics, type GateTopics, gateTopics } from './topics.js';
 
 /** Settings key of the connection counter sent as `session` in status messages. */
 export const SESSION_KEY = 'mqtt.session';
@@ -39,8 +39,8 @@ export interface MqttLinkOptions {
   version: string;
   /** Hash of the effective configuration, published in `info`. */
   configHash?: string;
-  /** Version of the trust list in force, published in `info`. */
-  trustVersion?: number;
+  /** Version of the trust list in force, read each time `info` is published. */
+  trustVersion?: () => number | undefined;
   /** Device drivers and profiles in use, e.g. `{ scanner: 'serial', relay: 'onoff' }`. */
   devices?: Record<string, string>;
   /** Process start, ms since the epoch; published in `info` as `bootTs`. */
@@ -61,7 +61,15 @@ export interface MqttLinkDeps {
   /** Health figures for the telemetry topic; `ts` is added. */
   telemetry: () => Record<string, unknown> | Promise<Record<string, unknown>>;
   clock: Clock;
+  /**
+   * Receives a trust list published on `{p}/_fleet/trust` (a compact JWS). The link only bounds
+   * its size; the receiver verifies it. Never called for a payload over MAX_FLEET_PAYLOAD_BYTES.
+   */
+  onTrustList?: (jws: string, source: string) => Promise<void>;
 }
+
+/** Largest fleet message (trust list) accepted, bytes; a larger one is dropped and logged. */
+export const MAX_FLEET_PAYLOAD_BYTES = 2 * 1024 * 1024;
 
 /** Counters of the link, for telemetry and `doctor`. */
 export interface LinkStats {
@@ -92,6 +100,7 @@ export class MqttLink {
   private readonly deps: MqttLinkDeps;
   private readonly log: Logger;
   private readonly topics: GateTopics;
+  private readonly fleet: FleetTopics;
   private readonly pump: OutboxPump;
   private client: MqttClient | undefined;
   private telemetryTimer: NodeJS.Timeout | undefined;
@@ -108,6 +117,7 @@ export class MqttLink {
     this.deps = deps;
     this.log = log.child({ component: 'link' });
     this.topics = gateTopics(options.prefix, options.site, options.gate);
+    this.fleet = fleetTopics(options.prefix);
     this.pump = new OutboxPump({
       store: deps.store,
       publish: (event) => this.publishEvent(event),
@@ -207,6 +217,35 @@ export class MqttLink {
       client.options.will = this.will();
     });
     client.on('error', (err) => this.log.warn({ err }, 'mqtt error'));
+    // Attached once for the client's life, not per connection (field case M3).
+    client.on('message', (topic, payload) => void this.onMessage(topic, payload));
+  }
+
+  private async onMessage(topic: string, payload: Buffer): Promise<void> {
+    if (topic !== this.fleet.trust || this.deps.onTrustList === undefined) return;
+    if (payload.length > MAX_FLEET_PAYLOAD_BYTES) {
+      this.log.warn(
+        { topic, bytes: payload.length, limit: MAX_FLEET_PAYLOAD_BYTES },
+        'fleet message too large, dropped',
+      );
+      return;
+    }
+    try {
+      await this.deps.onTrustList(payload.toString('utf8'), topic);
+      await this.publishInfo();
+    } catch (err) {
+      this.log.error({ err, topic }, 'fleet message not handled');
+    }
+  }
+
+  /** Publishes `info` again (retained), e.g. after a new trust list took effect. */
+  private async publishInfo(): Promise<void> {
+    const client = this.client;
+    if (client === undefined || !this.isConnected()) return;
+    await client.publishAsync(this.topics.info, JSON.stringify(this.info()), {
+      qos: 1,
+      retain: true,
+    });
   }
 
   private async onConnect(client: MqttClient): Promise<void> {
@@ -223,14 +262,18 @@ export class MqttLink {
     }
     try {
       await this.publishStatus(client, 'online');
-      await client.publishAsync(this.topics.info, JSON.stringify(this.info()), {
-        qos: 1,
-        retain: true,
-      });
+      await this.publishInfo();
     } catch (err) {
       this.log.warn({ err }, 'status not published');
     }
     this.pump.notify();
+    if (this.deps.onTrustList !== undefined) {
+      // Clean sessions forget subscriptions: subscribe at every connection. The retained list
+      // arrives at once.
+      client.subscribeAsync(this.fleet.trust, { qos: 1 }).catch((err: unknown) => {
+        this.log.warn({ err, topic: this.fleet.trust }, 'fleet subscription failed');
+      });
+    }
   }
 
   private onClose(): void {
@@ -267,7 +310,8 @@ export class MqttLink {
   }
 
   private info(): Record<string, unknown> {
-    const { version, configHash, bootMs, site, gate, trustVersion, devices } = this.options;
+    const { version, configHash, bootMs, site, gate, devices } = this.options;
+    const trustVersion = this.options.trustVersion?.();
     return { version, configHash, trustVersion, devices, bootTs: bootMs, site, gate };
   }
 
