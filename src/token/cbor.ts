@@ -33,7 +33,18 @@ export function decodeCbor(bytes: Uint8Array): Parsed<unknown> {
   }
 }
 
-/** Encodes a value as CBOR (cbor2 defaults: preferred, definite-length encoding). */
+/**
+ * Encodes a value as CBOR (cbor2 defaults: preferred, definite-length encoding). Node Buffers
+ * anywhere in the value become byte strings: cbor2 would otherwise encode a Buffer as a map.
+ */
 export function encodeCbor(value: unknown): Uint8Array {
-  return encode(value);
+  return encode(plainBytes(value));
+}
+
+function plainBytes(value: unknown): unknown {
+  if (Buffer.isBuffer(value)) return new Uint8Array(value.buffer, value.byteOffset, value.length);
+  if (Array.isArray(value)) return value.map(plainBytes);
+  if (value instanceof Map)
+    return new Map([...value].map(([k, v]) => [plainBytes(k), plainBytes(v)]));
+  return value;
 }

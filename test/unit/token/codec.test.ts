@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBase45, encodeBase45 } from '../../../src/token/base45.js';
-import { decodeCbor } from '../../../src/token/cbor.js';
+import { decodeCbor, encodeCbor } from '../../../src/token/cbor.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
 const hex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
@@ -53,5 +53,16 @@ describe('decodeCbor on untrusted bytes', () => {
     ['undefined', 'f7'],
   ])('rejects %s', (_name, h) => {
     expect(decodeCbor(hex(h))).toEqual({ ok: false, detail: expect.any(String) });
+  });
+});
+
+describe('encoding Node Buffers', () => {
+  it('encodes a Buffer as a CBOR byte string, not as a map of its fields', () => {
+    const bytes = encodeCbor(new Map([[7, Buffer.from([1, 2, 3])]]));
+    expect(Buffer.from(bytes).toString('hex')).toBe('a10743010203');
+    const back = decodeCbor(bytes);
+    expect(back.ok && (back.value as Map<number, Uint8Array>).get(7)).toEqual(
+      new Uint8Array([1, 2, 3]),
+    );
   });
 });
