@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RidergateError } from '../errors.js';
 import { issueToken } from '../token/issue.js';
 import { readPrivateKey } from '../token/keys.js';
-import { verifyToken } from '../token/verify.js';
-import { loadTrustList } from '../trust/trust-list.js';
 import { renderQr } from './qr-image.js';
+import { parseQrLevel, parseSeconds, parseSites } from './token-args.js';
+import { registerTokenVerify } from './token-verify-command.js';
 
 interface IssueOptions {
   key: string;
@@ -16,8 +15,13 @@ interface IssueOptions {
   sites?: string;
   nbf?: string;
   iat?: string;
+  tagged?: boolean;
   qr?: string;
+  qrLevel: string;
 }
+
+/** The RP1 target: a QR of this version or lower at level M (DESIGN.md "The rider token"). */
+const TARGET_QR_VERSION = 8;
 
 export function registerTokenCommands(program: Command): void {
   const token = program.command('token').description('issue and check rider tokens (RP1)');
@@ -31,8 +35,11 @@ export function registerTokenCommands(program: Command): void {
     .option('--sites <ids>', 'comma-separated site ids the token is valid at (default: all)')
     .option('--iat <epochSeconds>', 'issued-at time (default: now)')
     .option('--nbf <epochSeconds>', 'not-before time (default: none)')
+    .option('--tagged', 'wrap the COSE_Sign1 in CBOR tag 18 (one byte more; default untagged)')
     .option('--qr <file.png>', 'also write the QR image')
+    .option('--qr-level <level>', 'QR error-correction level: L, M, Q or H', 'M')
     .action(async (opts: IssueOptions) => {
+      const level = parseQrLevel('--qr-level', opts.qrLevel);
       const signer = readPrivateKey(opts.key);
       const iat =
         opts.iat === undefined ? Math.floor(Date.now() / 1000) : parseSeconds('--iat', opts.iat);
@@ -42,7 +49,6 @@ export function registerTokenCommands(program: Command): void {
         sub: opts.sub,
         iat,
         exp: iat + ttl,
-        cti: new Uint8Array(randomBytes(16)),
         ...(opts.nbf === undefined ? {} : { nbf: parseSeconds('--nbf', opts.nbf) }),
         ...(opts.sites === undefined ? {} : { sites: parseSites(opts.sites) }),
       };
@@ -51,50 +57,39 @@ export function registerTokenCommands(program: Command): void {
         kid: signer.kid,
         alg: signer.alg,
         claims,
+        tagged: opts.tagged === true,
       });
       process.stdout.write(`${text}\n`);
-      if (opts.qr !== undefined) {
-        const image = await renderQr(text, 'M');
-        writeFileSync(opts.qr, image.png);
-        process.stderr.write(`cti ${cti}; QR version ${image.version}-M written to ${opts.qr}\n`);
-      }
+      if (opts.qr !== undefined) await writeQr(opts.qr, text, cti, level);
     });
-  token
-    .command('verify')
-    .description(
-      'check a token as a gate would (without revocation and replay) and print the result',
-    )
-    .argument('<text>', 'the QR text, RP1:...')
-    .requiredOption('--trust <file>', 'trust list file')
-    .requiredOption('--site <site>', 'the site id of the gate')
-    .option('--at <epochSeconds>', 'verification time (default: now)')
-    .option('--skew <seconds>', 'allowed clock skew', '30')
-    .action((text: string, opts: { trust: string; site: string; at?: string; skew: string }) => {
-      const trust = loadTrustList(opts.trust);
-      const nowSec =
-        opts.at === undefined ? Math.floor(Date.now() / 1000) : parseSeconds('--at', opts.at);
-      const result = verifyToken(text.trim(), {
-        trust: trust.view,
-        nowSec,
-        site: opts.site,
-        skewSec: parseSeconds('--skew', opts.skew),
-      });
-      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      process.exitCode = result.ok ? 0 : 1;
-    });
+  registerTokenVerify(token);
 }
 
-function parseSeconds(flag: string, value: string): number {
-  if (!/^\d{1,12}$/.test(value))
-    throw new RidergateError('usage', `${flag} ${JSON.stringify(value)}: expected whole seconds`);
-  return Number(value);
-}
-
-function parseSites(value: string): string[] {
-  const sites = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-  if (sites.length === 0) throw new RidergateError('usage', '--sites: give at least one site id');
-  return sites;
+/** Writes the QR PNG and says on stderr what it is (stdout keeps only the token text). */
+async function writeQr(
+  file: string,
+  text: string,
+  cti: string,
+  level: ReturnType<typeof parseQrLevel>,
+): Promise<void> {
+  const image = await renderQr(text, level);
+  try {
+    writeFileSync(file, image.png);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new RidergateError('usage', `--qr ${file}: cannot write the image (${code})`, {
+      cause: err,
+    });
+  }
+  const size = `${image.modules}×${image.modules} modules, ${text.length} characters`;
+  process.stderr.write(
+    `cti ${cti}; QR version ${image.version}-${level} written to ${file} ` +
+      `(version ${image.version}, error correction level ${level}, ${size})\n`,
+  );
+  if (level === 'M' && image.version > TARGET_QR_VERSION) {
+    process.stderr.write(
+      `note: above the RP1 target of version ${TARGET_QR_VERSION} at level M; ` +
+        'a shorter kid, sub or site ids brings it down\n',
+    );
+  }
 }

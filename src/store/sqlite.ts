@@ -22,10 +22,14 @@ export class SqliteDb {
     this.db = db;
   }
 
-  /** Opens (and creates if missing) the database file at `path`. */
-  static open(path: string): Promise<SqliteDb> {
+  /**
+   * Opens (and creates if missing) the database file at `path`; with `readOnly` the file must
+   * exist and is never written, so a reader can sit beside the running daemon (WAL mode).
+   */
+  static open(path: string, readOnly = false): Promise<SqliteDb> {
+    const mode = readOnly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
     return new Promise((resolve, reject) => {
-      const db = new sqlite3.Database(path, (err) => {
+      const db = new sqlite3.Database(path, mode, (err) => {
         if (err) reject(err);
         else resolve(new SqliteDb(db));
       });

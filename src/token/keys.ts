@@ -29,9 +29,16 @@ export function generateKeyPair(alg: TokenAlg): { privateKey: KeyObject; publicK
     : generateKeyPairSync('ec', { namedCurve: 'P-256' });
 }
 
+/** Length of a default kid, characters (each carries 6 bits of the thumbprint). */
+export const DEFAULT_KID_CHARS = 4;
+
 /**
- * The default kid of a public key: the first 8 characters of its RFC 7638 JWK thumbprint
- * (SHA-256, base64url).
+ * The default kid of a public key: the first DEFAULT_KID_CHARS (4) characters of its RFC 7638
+ * JWK thumbprint (SHA-256, base64url). A kid only has to tell apart the few keys of one
+ * issuer (the trust list refuses two keys with the same kid for an issuer, so a clash shows
+ * up when the list is built, and `keys gen --kid` picks another); the signature, not the
+ * kid, authenticates. Its bytes travel in every token, and each one counts toward the QR
+ * target of version 8 at level M.
  */
 export function defaultKid(publicKey: KeyObject): string {
   const jwk = publicKey.export({ format: 'jwk' });
@@ -40,7 +47,10 @@ export function defaultKid(publicKey: KeyObject): string {
     jwk.kty === 'OKP'
       ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x }
       : { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y };
-  return createHash('sha256').update(JSON.stringify(members)).digest('base64url').slice(0, 8);
+  return createHash('sha256')
+    .update(JSON.stringify(members))
+    .digest('base64url')
+    .slice(0, DEFAULT_KID_CHARS);
 }
 
 /**

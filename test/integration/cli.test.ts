@@ -59,14 +59,23 @@ describe('the ridergate command line', () => {
     expect(issued.stderr).toMatch(/QR version \d+-M written to/);
     expect(readFileSync(qr).subarray(1, 4).toString()).toBe('PNG');
 
-    const ok = ridergate(['token', 'verify', text, '--trust', trust, '--site', 'north']);
+    const ok = ridergate(['token', 'verify', text, '--trust', trust, '--site', 'north', '--json']);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({
       ok: true,
       claims: { iss: 'eats', sub: 'r-1', sites: ['north', 'south'] },
     });
 
-    const elsewhere = ridergate(['token', 'verify', text, '--trust', trust, '--site', 'west']);
+    const elsewhere = ridergate([
+      'token',
+      'verify',
+      text,
+      '--trust',
+      trust,
+      '--site',
+      'west',
+      '--json',
+    ]);
     expect(elsewhere.code).toBe(1);
     expect(JSON.parse(elsewhere.stdout)).toMatchObject({ ok: false, reason: 'wrong_site' });
   });
@@ -191,7 +200,7 @@ describe('the ridergate command line', () => {
         pty.write('hello\r\n');
         expect(await exited(child)).toBe(0);
         expect(stdout).toMatch(
-          /scan \d+ chars "RP1:.*": token valid \(iss eats, cti [0-9a-f]{32}\)/,
+          /scan \d+ chars "RP1:.*": token valid \(iss eats, cti [0-9a-f]{16}\)/,
         );
         expect(stdout).toContain('scan 5 chars "hello": deny: malformed');
       } finally {

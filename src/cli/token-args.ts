@@ -1,0 +1,47 @@
+import { RidergateError } from '../errors.js';
+import type { QrLevel } from './qr-image.js';
+
+/** Parses a flag's value as whole seconds (epoch seconds or a duration). */
+export function parseSeconds(flag: string, value: string): number {
+  if (!/^\d{1,12}$/.test(value))
+    throw new RidergateError('usage', `${flag} ${JSON.stringify(value)}: expected whole seconds`);
+  return Number(value);
+}
+
+/** Parses a comma-separated list of site ids. */
+export function parseSites(value: string): string[] {
+  const sites = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  if (sites.length === 0) throw new RidergateError('usage', '--sites: give at least one site id');
+  return sites;
+}
+
+/** Parses a QR error-correction level. */
+export function parseQrLevel(flag: string, value: string): QrLevel {
+  const level = value.toUpperCase();
+  if (level === 'L' || level === 'M' || level === 'Q' || level === 'H') return level;
+  throw new RidergateError('usage', `${flag} ${JSON.stringify(value)}: expected L, M, Q or H`);
+}
+
+/** Longest --cose-hex accepted, bytes (a COSE_Sign1 token is about 150). */
+export const MAX_COSE_BYTES = 4096;
+
+/** Parses hex text (whitespace allowed) into bytes. */
+export function parseHex(flag: string, value: string): Uint8Array {
+  const hex = value.replace(/\s+/g, '');
+  if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) {
+    throw new RidergateError(
+      'usage',
+      `${flag}: expected an even number of hex digits (0-9, a-f), e.g. the CBOR bytes D28443A10127…`,
+    );
+  }
+  if (hex.length > MAX_COSE_BYTES * 2) {
+    throw new RidergateError(
+      'usage',
+      `${flag}: ${hex.length / 2} bytes; at most ${MAX_COSE_BYTES}`,
+    );
+  }
+  return Uint8Array.from(Buffer.from(hex, 'hex'));
+}
