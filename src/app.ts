@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/schema.js';
 import { describeError, RidergateError } from './errors.js';
+import { readBoundedFile } from './files.js';
 import { GateController } from './gate/gate-controller.js';
 import { OnoffRelay } from './gpio/onoff-relay.js';
 import { SimRelay } from './gpio/sim-relay.js';
@@ -53,8 +53,10 @@ export class GateApp {
 
   async start(): Promise<void> {
     await this.relay.init();
-    await this.store.open();
+    // The root key is checked before the store is created: a gate that cannot be trusted
+    // leaves nothing behind on disk.
     const rootKey = readRootKey(this.config.trust.rootKeyFile);
+    await this.store.open();
     const trust = new TrustKeeper({ store: this.store, rootKey, log: this.log });
     await trust.start(this.config.trust.file);
     this.trust = trust;
@@ -179,9 +181,11 @@ function readRootKey(path: string): KeyObject {
 
 function readSecret(path: string): string {
   try {
-    return readFileSync(path, 'utf8').trim();
+    return readBoundedFile(path, { maxBytes: 4096, code: 'config_invalid', what: 'password file' })
+      .toString('utf8')
+      .trim();
   } catch (err) {
-    throw new RidergateError('config_invalid', `mqtt.passwordFile: cannot read ${path}`, {
+    throw new RidergateError('config_invalid', `mqtt.passwordFile: ${describeError(err)}`, {
       cause: err,
     });
   }

@@ -1,6 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { RidergateError } from '../errors.js';
+import { makeFolder } from '../files.js';
 import { writeKeyPair } from '../token/keys.js';
 import type { TokenAlg } from '../token/types.js';
 
@@ -13,7 +15,8 @@ export function registerKeysCommands(program: Command): void {
     .option('--alg <alg>', 'EdDSA or ES256', 'EdDSA')
     .option('--kid <kid>', 'key id (default: from the key thumbprint)')
     .option('--out <folder>', 'folder to write into', '.')
-    .action((opts: { name: string; alg: string; kid?: string; out: string }) => {
+    .option('--force', 'replace an existing key pair of that name (the old private key is lost)')
+    .action((opts: { name: string; alg: string; kid?: string; out: string; force?: boolean }) => {
       const alg = parseAlg(opts.alg);
       if (!/^[A-Za-z0-9._-]{1,64}$/.test(opts.name)) {
         throw new RidergateError(
@@ -24,12 +27,26 @@ export function registerKeysCommands(program: Command): void {
       if (opts.kid !== undefined && (opts.kid.length === 0 || opts.kid.length > 64)) {
         throw new RidergateError('usage', '--kid: must be 1-64 characters');
       }
-      mkdirSync(opts.out, { recursive: true });
+      makeFolder(opts.out, '--out');
+      refuseOverwrite(opts.out, opts.name, opts.force === true);
       const written = writeKeyPair(opts.out, opts.name, alg, opts.kid);
       process.stdout.write(
         `private key ${written.privateFile} (keep it secret)\npublic key  ${written.publicFile}\nkid         ${written.kid}\n`,
       );
     });
+}
+
+/** A key pair is never replaced by accident: its tokens or lists would stop verifying. */
+function refuseOverwrite(folder: string, name: string, force: boolean): void {
+  const existing = [`${name}.key.json`, `${name}.pub.json`]
+    .map((f) => join(folder, f))
+    .filter((f) => existsSync(f));
+  if (existing.length > 0 && !force) {
+    throw new RidergateError(
+      'usage',
+      `${existing.join(' and ')} already exist; choose another --name, or add --force to replace them (the old private key is lost)`,
+    );
+  }
 }
 
 /** Parses an --alg value. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.js';
+import { DEFAULT_CONFIG_PATH, loadConfigSection } from '../config/load.js';
 import { RidergateError } from '../errors.js';
 import { OnoffRelay } from '../gpio/onoff-relay.js';
 import { SimRelay } from '../gpio/sim-relay.js';
@@ -7,44 +7,40 @@ import { MAX_PULSE_MS, type Relay } from '../gpio/types.js';
 import { createLogger } from '../log.js';
 
 export function registerRelayCommands(program: Command): void {
-  const relay = program.command('relay').description('drive the barrier relay by hand');
-  relay
+  const command = program.command('relay').description('drive the barrier relay by hand');
+  command
     .command('off')
     .description('drive the relay inactive (the systemd stop hook runs this)')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_PATH)
     .action(async (opts: { config: string }) => {
-      const { config } = loadConfig(opts.config);
-      if (config.relay.driver === 'sim') {
+      const relay = loadConfigSection(opts.config, 'relay');
+      if (relay.driver === 'sim') {
         process.stdout.write('relay driver is sim: nothing to drive\n');
         return;
       }
       const log = createLogger('warn', 2);
-      const driver = new OnoffRelay(
-        { pin: config.relay.pin, activeLow: config.relay.activeLow },
-        log,
-      );
+      const driver = new OnoffRelay({ pin: relay.pin, activeLow: relay.activeLow }, log);
       await driver.init();
       await driver.close();
-      process.stdout.write(`relay on BCM pin ${config.relay.pin} is inactive\n`);
+      process.stdout.write(`relay on BCM pin ${relay.pin} is inactive\n`);
     });
-  relay
+  command
     .command('pulse')
     .description('open the barrier once, as an admitted scan would (for installation checks)')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_PATH)
     .option('--ms <ms>', 'pulse length (default: relay.pulseMs)')
     .action(async (opts: { config: string; ms?: string }) => {
-      const { config } = loadConfig(opts.config);
-      const pulseMs = opts.ms === undefined ? config.relay.pulseMs : parsePulseMs(opts.ms);
+      const relay = loadConfigSection(opts.config, 'relay');
+      const pulseMs = opts.ms === undefined ? relay.pulseMs : parsePulseMs(opts.ms);
       const log = createLogger('warn', 2);
-      const driver =
-        config.relay.driver === 'sim' ? new SimRelay(log) : new OnoffRelay(config.relay, log);
+      const driver = relay.driver === 'sim' ? new SimRelay(log) : new OnoffRelay(relay, log);
       await driver.init();
       driveOffOnExit(driver);
       try {
         const pulse = await driver.pulse(pulseMs);
         const heldMs = Math.round(pulse.endedMono - pulse.startedMono);
         process.stdout.write(
-          `relay on BCM pin ${config.relay.pin} (${config.relay.driver}) was active for ${heldMs} ms\n`,
+          `relay on BCM pin ${relay.pin} (${relay.driver}) was active for ${heldMs} ms\n`,
         );
       } finally {
         await driver.close();

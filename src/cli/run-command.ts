@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { GateApp } from '../app.js';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.js';
-import { describeError } from '../errors.js';
+import { describeError, isRidergateError } from '../errors.js';
 import { createLogger } from '../log.js';
 
 /** How long a clean stop may take before the process exits anyway, ms. */
@@ -59,6 +59,9 @@ async function runDaemon(configPath: string): Promise<void> {
     process.stderr.write(`ridergate: the gate could not start: ${describeError(err)}\n`);
     await app.stop();
     log.flush();
-    process.exitCode = 1;
+    process.exitCode =
+      isRidergateError(err, 'config_invalid') || isRidergateError(err, 'config_unreadable')
+        ? 78
+        : 1;
   }
 }

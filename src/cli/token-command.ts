@@ -1,6 +1,5 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { RidergateError } from '../errors.js';
+import { writeOutputFile } from '../files.js';
 import { issueToken } from '../token/issue.js';
 import { readPrivateKey } from '../token/keys.js';
 import { renderQr } from './qr-image.js';
@@ -59,8 +58,9 @@ export function registerTokenCommands(program: Command): void {
         claims,
         tagged: opts.tagged === true,
       });
-      process.stdout.write(`${text}\n`);
+      // The image first: when it cannot be written, the command fails without printing a token.
       if (opts.qr !== undefined) await writeQr(opts.qr, text, cti, level);
+      process.stdout.write(`${text}\n`);
     });
   registerTokenVerify(token);
 }
@@ -73,14 +73,7 @@ async function writeQr(
   level: ReturnType<typeof parseQrLevel>,
 ): Promise<void> {
   const image = await renderQr(text, level);
-  try {
-    writeFileSync(file, image.png);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new RidergateError('usage', `--qr ${file}: cannot write the image (${code})`, {
-      cause: err,
-    });
-  }
+  writeOutputFile(file, image.png, '--qr');
   const size = `${image.modules}×${image.modules} modules, ${text.length} characters`;
   process.stderr.write(
     `cti ${cti}; QR version ${image.version}-${level} written to ${file} ` +

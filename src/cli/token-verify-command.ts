@@ -4,7 +4,8 @@ import { isRidergateError, RidergateError } from '../errors.js';
 import { type CheckLine, explainCoseSign1, explainToken } from '../token/explain.js';
 import { type LoadedKey, readPublicKey } from '../token/keys.js';
 import type { TrustView } from '../token/types.js';
-import { DEFAULT_MAX_LIFETIME_SEC, loadTrustList } from '../trust/trust-list.js';
+import { readTrustForTools } from '../trust/read-trust.js';
+import { DEFAULT_MAX_LIFETIME_SEC } from '../trust/trust-list.js';
 import { decodeQrPngChecked } from './qr-image.js';
 import { parseHex, parseSeconds } from './token-args.js';
 
@@ -12,6 +13,7 @@ interface VerifyFlags {
   image?: string;
   coseHex?: string;
   trust?: string;
+  root?: string;
   jwk?: string;
   site?: string;
   at?: string;
@@ -38,17 +40,20 @@ export function registerTokenVerify(token: Command): void {
     .argument('[text]', 'the QR text, RP1:...')
     .option('--image <file.png>', 'read the QR text from a PNG image instead')
     .option('--cose-hex <hex>', 'check a bare COSE_Sign1 (hex) with --jwk instead of a token')
-    .option('--trust <file>', 'trust list file')
+    .option('--trust <file>', 'trust list file: signed (with --root) or a plain YAML/JSON document')
+    .option('--root <file>', 'fleet root public key, to check a signed trust list')
     .option('--jwk <file>', "one public JWK (from keys gen), trusted for the token's own iss")
     .option('--site <site>', "the gate's site id (default: the site check is skipped)")
     .option('--at <epochSeconds>', 'verification time (default: now)')
     .option('--skew <seconds>', 'allowed clock skew', '30')
     .option('--max-lifetime <seconds>', `with --jwk: the issuer's maximum lifetime`)
     .option('--json', 'print {ok, reason, claims} as JSON instead of the table')
-    .action((text: string | undefined, flags: VerifyFlags) => {
+    .action(async (text: string | undefined, flags: VerifyFlags) => {
       const source = checkFlags(text, flags);
       process.exitCode =
-        source.kind === 'cose' ? verifyCose(source.bytes, flags) : verifyText(source.text, flags);
+        source.kind === 'cose'
+          ? verifyCose(source.bytes, flags)
+          : await verifyText(source.text, flags);
     });
 }
 
@@ -85,11 +90,11 @@ function checkFlags(text: string | undefined, flags: VerifyFlags): Source {
   return { kind: 'text', text: (text ?? '').trim() };
 }
 
-function verifyText(text: string, flags: VerifyFlags): number {
+async function verifyText(text: string, flags: VerifyFlags): Promise<number> {
   const nowSec =
     flags.at === undefined ? Math.floor(Date.now() / 1000) : parseSeconds('--at', flags.at);
   const skewSec = parseSeconds('--skew', flags.skew);
-  const trust = trustFromFlags(flags);
+  const trust = await trustFromFlags(flags);
   const { result, checks } = explainToken(text, { trust, nowSec, skewSec, site: flags.site });
   const claims = result.claims ?? null;
   if (flags.json === true) {
@@ -122,10 +127,10 @@ function verifyCose(bytes: Uint8Array, flags: VerifyFlags): number {
 }
 
 /** The trust view from --trust, or a one-key view from --jwk for whatever iss the token names. */
-function trustFromFlags(flags: VerifyFlags): TrustView {
+async function trustFromFlags(flags: VerifyFlags): Promise<TrustView> {
   if (flags.trust !== undefined) {
     try {
-      return loadTrustList(flags.trust).view;
+      return (await readTrustForTools(flags.trust, flags.root)).view;
     } catch (err) {
       if (isRidergateError(err)) throw usage(`--trust: ${err.message}`, err);
       throw err;

@@ -1,7 +1,7 @@
-import { renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { RidergateError } from '../errors.js';
+import { writeOutputFile } from '../files.js';
 import { silentLogger } from '../log.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { readPrivateKey, readPublicKey } from '../token/keys.js';
@@ -30,9 +30,8 @@ export function registerTrustCommands(program: Command): void {
         process.stdout.write(`${jws}\n`);
         return;
       }
-      // Write then rename, so a gate never reads a half-written list.
-      writeFileSync(`${opts.out}.tmp`, `${jws}\n`, { mode: 0o644 });
-      renameSync(`${opts.out}.tmp`, opts.out);
+      // Written atomically, so a gate never reads a half-written list.
+      writeOutputFile(opts.out, `${jws}\n`, '--out');
       const version = (doc as { version?: unknown }).version;
       process.stdout.write(`signed trust list version ${String(version)} written to ${opts.out}\n`);
     });

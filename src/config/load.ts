@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { RidergateError } from '../errors.js';
+import { readBoundedFile } from '../files.js';
+import { applyEnvOverrides } from './env.js';
 import { type Config, ConfigSchema } from './schema.js';
 
 /** Largest configuration file accepted, bytes. */
 export const MAX_CONFIG_BYTES = 256 * 1024;
 /** Where the daemon looks when no --config is given. */
 export const DEFAULT_CONFIG_PATH = '/etc/ridergate/config.yaml';
-const ENV_PREFIX = 'RIDERGATE_';
 
 /** The packaged defaults, config/default.yaml, found relative to this file (src or dist). */
 export function defaultConfigPath(): string {
@@ -42,26 +42,41 @@ export function loadConfig(
   return { config, hash };
 }
 
+/**
+ * Loads and validates one section only, ignoring problems elsewhere in the file. For commands
+ * that must work whatever else is wrong, above all `relay off` in the service's stop hook.
+ * @throws RidergateError `config_unreadable`, or `config_invalid` for that section's fields.
+ */
+export function loadConfigSection<K extends keyof Config>(
+  path: string,
+  section: K,
+  env: NodeJS.ProcessEnv = process.env,
+): Config[K] {
+  const base = readYamlFile(defaultConfigPath());
+  const merged = mergeDeep(mergeDeep({}, base), readYamlFile(path));
+  applyEnvOverrides(merged, env, [section]);
+  const validateSection = ajv.compile<Config[K]>(ConfigSchema.properties[section]);
+  const value = merged[section];
+  if (validateSection(value)) return value;
+  const problems = (validateSection.errors ?? [])
+    .filter((e) => e.keyword !== 'const')
+    .map((e) => `${section}.${describeIssue(e, value).replace(/^\(top level\)\.?/, '')}`);
+  throw new RidergateError(
+    'config_invalid',
+    `${path}: invalid ${section} settings:\n  ${[...new Set(problems)].join('\n  ')}`,
+    {
+      context: { problems },
+    },
+  );
+}
+
 /** Parses one YAML file into a plain object, with a bound on its size. */
 export function readYamlFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    const bytes = readFileSync(path);
-    if (bytes.length > MAX_CONFIG_BYTES) {
-      throw new RidergateError(
-        'config_unreadable',
-        `${path}: file is ${bytes.length} bytes; the limit is ${MAX_CONFIG_BYTES}`,
-      );
-    }
-    text = bytes.toString('utf8');
-  } catch (err) {
-    if (err instanceof RidergateError) throw err;
-    throw new RidergateError(
-      'config_unreadable',
-      `${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-      { cause: err },
-    );
-  }
+  const text = readBoundedFile(path, {
+    maxBytes: MAX_CONFIG_BYTES,
+    code: 'config_unreadable',
+    what: 'configuration file',
+  }).toString('utf8');
   let value: unknown;
   try {
     value = parseYaml(text, { maxAliasCount: 100 });
@@ -82,41 +97,15 @@ export function readYamlFile(path: string): Record<string, unknown> {
   return value;
 }
 
-/**
- * Applies RIDERGATE_<SECTION>_<KEY> variables: RIDERGATE_RELAY_PULSE_MS=500 sets relay.pulseMs.
- * Values are read as YAML scalars, so numbers and booleans keep their type.
- */
-export function applyEnvOverrides(target: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
-  for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue;
-    const parts = name.slice(ENV_PREFIX.length).toLowerCase().split('_');
-    const [section, ...rest] = parts;
-    if (section === undefined || rest.length === 0) continue;
-    const key = rest.map((p, i) => (i === 0 ? p : p.charAt(0).toUpperCase() + p.slice(1))).join('');
-    const existing = target[section];
-    const sectionObj = isPlainObject(existing) ? existing : {};
-    sectionObj[key] = parseScalar(raw);
-    target[section] = sectionObj;
-  }
-}
-
-function parseScalar(raw: string): unknown {
-  try {
-    const value: unknown = parseYaml(raw);
-    return typeof value === 'object' && value !== null ? raw : value;
-  } catch {
-    return raw;
-  }
-}
-
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const validate = ajv.compile<Config>(ConfigSchema);
 
 /** Validates a merged configuration object; the error lists every problem, one per line. */
 export function validateConfig(value: unknown, source: string): Config {
-  if (validate(value)) return value;
+  const valid = validate(value);
   const issues = (validate.errors ?? []).filter((e) => e.keyword !== 'const');
-  const lines = issues.map((e) => describeIssue(e, value));
+  const lines = valid ? crossFieldProblems(value) : issues.map((e) => describeIssue(e, value));
+  if (valid && lines.length === 0) return value;
   const unique = [...new Set(lines)];
   throw new RidergateError(
     'config_invalid',
@@ -125,6 +114,40 @@ export function validateConfig(value: unknown, source: string): Config {
       context: { problems: unique },
     },
   );
+}
+
+/** The id every unconfigured gate would share (config/default.yaml). */
+const PLACEHOLDER_ID = 'change-me';
+
+/** Problems a schema cannot express: placeholders left in, ranges between two settings. */
+function crossFieldProblems(config: Config): string[] {
+  const problems: string[] = [];
+  for (const field of ['site', 'id'] as const) {
+    if (config.gate[field] === PLACEHOLDER_ID) {
+      problems.push(
+        `gate.${field}: still "${PLACEHOLDER_ID}"; set this gate's ${field === 'site' ? 'site id' : 'gate id'} (two gates sharing an id fight over the broker)`,
+      );
+    }
+  }
+  if (config.scanner.reconnectMinMs > config.scanner.reconnectMaxMs) {
+    problems.push(
+      `scanner.reconnectMinMs: ${config.scanner.reconnectMinMs} is above scanner.reconnectMaxMs ${config.scanner.reconnectMaxMs}; the minimum wait must not exceed the maximum`,
+    );
+  }
+  if (brokerHost(config.mqtt.url) === '') {
+    problems.push(
+      `mqtt.url: got ${JSON.stringify(config.mqtt.url)}; it names no broker host, e.g. mqtt://broker.example:1883`,
+    );
+  }
+  return problems;
+}
+
+function brokerHost(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return '';
+  }
 }
 
 function describeIssue(e: ErrorObject, root: unknown): string {

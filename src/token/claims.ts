@@ -24,9 +24,14 @@ const MAX_TEXT_CHARS = 256;
 export function parseClaims(value: unknown): Parsed<TokenClaims> {
   if (!(value instanceof Map)) return failed('payload is not a CWT claims map');
   const iss = value.get(CLAIM.iss);
-  if (!isShortText(iss)) return failed('claim iss (1) is missing or not non-empty text');
+  if (!isShortText(iss))
+    return failed(`claim iss (1) is missing, empty, not text or over ${MAX_TEXT_CHARS} characters`);
   const sub = readSub(value.get(CLAIM.sub));
-  if (sub === undefined) return failed('claim sub (2) is missing or not text or bytes');
+  if (sub === undefined) {
+    return failed(
+      `claim sub (2) is missing, empty, or not text of up to ${MAX_TEXT_CHARS} characters or bytes of up to 128`,
+    );
+  }
   const cti = value.get(CLAIM.cti);
   if (!(cti instanceof Uint8Array) || cti.length === 0 || cti.length > 64) {
     return failed('claim cti (7) is missing or not a byte string of 1 to 64 bytes');

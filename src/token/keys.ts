@@ -6,9 +6,10 @@ import {
   type JsonWebKey,
   type KeyObject,
 } from 'node:crypto';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RidergateError } from '../errors.js';
+import { readBoundedFile } from '../files.js';
 import { keyFitsAlg } from './cose.js';
 import type { TokenAlg } from './types.js';
 
@@ -118,23 +119,11 @@ export function readPublicKey(file: string): LoadedKey {
 
 /** Parses a JWK file into an object, with a size bound. */
 function readJwk(file: string): JsonWebKey {
-  let text: string;
-  try {
-    const bytes = readFileSync(file);
-    if (bytes.length > MAX_KEY_FILE_BYTES) {
-      throw new RidergateError(
-        'key_invalid',
-        `${file}: ${bytes.length} bytes is too large for a key file (limit ${MAX_KEY_FILE_BYTES})`,
-      );
-    }
-    text = bytes.toString('utf8');
-  } catch (err) {
-    if (err instanceof RidergateError) throw err;
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new RidergateError('key_invalid', `${file}: cannot read the key file (${code})`, {
-      cause: err,
-    });
-  }
+  const text = readBoundedFile(file, {
+    maxBytes: MAX_KEY_FILE_BYTES,
+    code: 'key_invalid',
+    what: 'key file',
+  }).toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);

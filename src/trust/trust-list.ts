@@ -1,9 +1,9 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
 import { type Static, Type as T } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { RidergateError } from '../errors.js';
+import { readBoundedFile, statOrThrow } from '../files.js';
 import { keyFitsAlg } from '../token/cose.js';
 import type { IssuerPolicy, TokenAlg, TrustedKey, TrustView } from '../token/types.js';
 
@@ -95,28 +95,18 @@ export function readTrustDocument(file: string): unknown {
  * @throws RidergateError `trust_invalid`
  */
 export function readTrustFile(file: string): string {
-  try {
-    const stat = statSync(file);
-    if (stat.mode & 0o002) {
-      throw new RidergateError(
-        'trust_invalid',
-        `${file}: the trust list is writable by every user; run chmod o-w on it`,
-      );
-    }
-    if (stat.size > MAX_TRUST_LIST_BYTES) {
-      throw new RidergateError(
-        'trust_invalid',
-        `${file}: ${stat.size} bytes is above the ${MAX_TRUST_LIST_BYTES}-byte limit`,
-      );
-    }
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    if (err instanceof RidergateError) throw err;
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new RidergateError('trust_invalid', `${file}: cannot read the trust list (${code})`, {
-      cause: err,
-    });
+  const stat = statOrThrow(file, { code: 'trust_invalid', what: 'trust list' });
+  if (stat.isFile() && stat.mode & 0o002) {
+    throw new RidergateError(
+      'trust_invalid',
+      `${file}: the trust list is writable by every user; run chmod o-w on it`,
+    );
   }
+  return readBoundedFile(file, {
+    maxBytes: MAX_TRUST_LIST_BYTES,
+    code: 'trust_invalid',
+    what: 'trust list',
+  }).toString('utf8');
 }
 
 /**

@@ -250,6 +250,33 @@ describe('the ridergate command line', () => {
     expect(show.stdout).toContain('issuer eats: max lifetime 300 s, sites north');
     expect(show.stdout).toMatch(/key rot-1 EdDSA {2}valid … to 2030-01-01T00:00:00.000Z {2}in use/);
 
+    const token = ridergate([
+      'token',
+      'issue',
+      '--key',
+      join(dir, 'rot.key.json'),
+      '--iss',
+      'eats',
+      '--sub',
+      'r-7',
+      '--sites',
+      'north',
+    ]).stdout.trim();
+    const verified = ridergate([
+      'token',
+      'verify',
+      token,
+      '--trust',
+      signed,
+      '--root',
+      join(dir, 'root.pub.json'),
+      '--site',
+      'north',
+      '--json',
+    ]);
+    expect(verified.code).toBe(0);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, claims: { sub: 'r-7' } });
+
     const noRoot = ridergate(['trust', 'show', signed]);
     expect(noRoot.code).toBe(1);
     expect(noRoot.stderr).toContain(
@@ -289,5 +316,57 @@ describe('the ridergate command line', () => {
     const stored = ridergate(['trust', 'show', '--config', config]);
     expect(stored.code).toBe(0);
     expect(stored.stdout).toContain('trust list version 7 (signature verified');
+  });
+
+  it('never replaces a key pair by accident, and writes no token when its image cannot be written', () => {
+    expect(ridergate(['keys', 'gen', '--name', 'keep', '--out', dir]).code).toBe(0);
+    const before = readFileSync(join(dir, 'keep.key.json'), 'utf8');
+    const again = ridergate(['keys', 'gen', '--name', 'keep', '--out', dir]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('already exist; choose another --name, or add --force');
+    expect(readFileSync(join(dir, 'keep.key.json'), 'utf8')).toBe(before);
+    expect(ridergate(['keys', 'gen', '--name', 'keep', '--out', dir, '--force']).code).toBe(0);
+    expect(readFileSync(join(dir, 'keep.key.json'), 'utf8')).not.toBe(before);
+
+    const intoFolder = ridergate([
+      'token',
+      'issue',
+      '--key',
+      join(dir, 'keep.key.json'),
+      '--iss',
+      'a',
+      '--sub',
+      'b',
+      '--qr',
+      dir,
+    ]);
+    expect(intoFolder.code).toBe(2);
+    expect(intoFolder.stdout).toBe('');
+    expect(intoFolder.stderr).toContain(`--qr: cannot write ${dir} (it is a folder)`);
+    const outOnFile = ridergate([
+      'keys',
+      'gen',
+      '--name',
+      'x',
+      '--out',
+      join(dir, 'keep.key.json'),
+    ]);
+    expect(outOnFile.stderr).toContain('--out: cannot create the folder');
+    expect(
+      ridergate(['token', 'issue', '--key', '/dev/zero', '--iss', 'a', '--sub', 'b'], 10_000)
+        .stderr,
+    ).toContain('/dev/zero: not a regular file');
+  });
+
+  it('drives the relay safe with only a valid relay section, whatever else is wrong', () => {
+    const config = join(dir, 'half-broken.yaml');
+    writeFileSync(config, 'mqtt: { bogus: 1 }\nrelay: { driver: sim }\n');
+    const off = ridergate(['relay', 'off', '--config', config]);
+    expect(off.stderr).toBe('');
+    expect(off.code).toBe(0);
+    expect(off.stdout).toContain('relay driver is sim');
+    const run = ridergate(['run', '--config', config]);
+    expect(run.code).toBe(78);
+    expect(run.stderr).toContain('mqtt.bogus: unknown setting');
   });
 });

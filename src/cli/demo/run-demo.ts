@@ -1,18 +1,11 @@
-import {
-  closeSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { GateApp } from '../../app.js';
 import { validateConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
+import { makeFolder } from '../../files.js';
 import type { ScanOutcome } from '../../gate/gate-controller.js';
 import { SimRelay } from '../../gpio/sim-relay.js';
 import { createLogger } from '../../log.js';
@@ -41,7 +34,7 @@ export interface DemoOptions {
 /** Runs the whole gate on one machine and returns true when every case behaved as expected. */
 export async function runDemo(options: DemoOptions): Promise<boolean> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'ridergate-demo-'));
-  mkdirSync(dir, { recursive: true });
+  makeFolder(dir, '--dir');
   const out = options.out;
 
   const issuer = writeKeyPair(dir, 'issuer', 'EdDSA');

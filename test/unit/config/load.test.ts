@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/load.js';
+import { loadConfig, loadConfigSection } from '../../../src/config/load.js';
 import { isRidergateError } from '../../../src/errors.js';
 
 describe('configuration loading', () => {
@@ -75,13 +76,71 @@ describe('configuration loading', () => {
       /the top level must be a mapping/,
     );
     expect(() => loadConfig(join(dir, 'missing.yaml'), {})).toThrow(
-      /missing\.yaml: cannot read the file \(ENOENT\)/,
+      /missing\.yaml: cannot read the configuration file \(no such file\)/,
     );
   });
 
   it('refuses a file over the size limit before parsing it', () => {
     expect(() => loadConfig(write(`# ${'x'.repeat(300 * 1024)}\n`), {})).toThrow(
       /the limit is 262144/,
+    );
+  });
+
+  it('keeps environment values as text where the setting is text, and names a bad variable', () => {
+    const file = write('gate: { site: north-park, id: gate-2 }\n');
+    const { config } = loadConfig(file, {
+      RIDERGATE_GATE_ID: '0017',
+      RIDERGATE_GATE_NAME: 'Gate #2 north',
+    });
+    expect(config.gate.id).toBe('0017');
+    expect(config.gate.name).toBe('Gate #2 north');
+    expect(() => loadConfig(file, { RIDERGATE_FOO_BAR: '1' })).toThrow(
+      /RIDERGATE_FOO_BAR: no setting foo\.bar exists/,
+    );
+    expect(() => loadConfig(file, { RIDERGATE_RELAY_PULSE_MS: 'long' })).toThrow(
+      /RIDERGATE_RELAY_PULSE_MS: got "long"; expected a whole number for relay\.pulseMs/,
+    );
+  });
+
+  it('refuses the placeholder gate identity of the defaults', () => {
+    expect(problemsOf(write('relay: { pulseMs: 500 }\n'))).toEqual([
+      expect.stringMatching(/^gate\.site: still "change-me"; set this gate's site id/),
+      expect.stringMatching(/^gate\.id: still "change-me"; set this gate's gate id/),
+    ]);
+  });
+
+  it('checks settings against each other: reconnect bounds and the broker host', () => {
+    const problems = problemsOf(
+      write(
+        'gate: { site: s, id: g }\nscanner: { reconnectMinMs: 60000, reconnectMaxMs: 100 }\nmqtt: { url: "mqtt://" }\n',
+      ),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^scanner\.reconnectMinMs: 60000 is above scanner\.reconnectMaxMs 100/),
+      expect.stringMatching(/^mqtt\.url: got "mqtt:\/\/"; it names no broker host/),
+    ]);
+  });
+
+  it('refuses a FIFO, a device and a folder as the configuration file without blocking', () => {
+    const fifo = join(dir, 'fifo.yaml');
+    spawnSync('mkfifo', [fifo]);
+    expect(() => loadConfig(fifo, {})).toThrow(/not a regular file \(a device, FIFO or socket\)/);
+    expect(() => loadConfig('/dev/zero', {})).toThrow(/not a regular file/);
+    expect(() => loadConfig(dir, {})).toThrow(/is a folder; expected a configuration file/);
+    expect(() => loadConfig('', {})).toThrow(/configuration file: the path is empty/);
+  });
+
+  it('loads the relay section alone, whatever is wrong elsewhere (for relay off)', () => {
+    const file = write(
+      'gate: { site: s }\nmqtt: { bogus: 1 }\nrelay: { pin: 22, activeLow: true }\n',
+    );
+    expect(loadConfigSection(file, 'relay', { RIDERGATE_FOO_BAR: 'x' })).toMatchObject({
+      pin: 22,
+      activeLow: true,
+      pulseMs: 800,
+    });
+    expect(() => loadConfigSection(write('relay: { pin: 99 }\n'), 'relay', {})).toThrow(
+      /relay\.pin: got 99; must be <= 63/,
     );
   });
 });

@@ -100,7 +100,7 @@ describe('key file errors name the file and the problem', () => {
     >;
 
   it.each([
-    ['a missing file', () => join(dir, 'nope.json'), 'cannot read the key file (ENOENT)'],
+    ['a missing file', () => join(dir, 'nope.json'), 'cannot read the key file (no such file)'],
     ['not JSON', () => file('a.json', 'kty: OKP'), 'not valid JSON'],
     ['a JSON array', () => file('b.json', '[]'), 'expected a JWK object'],
     ['a public key', () => file('c.json', JSON.stringify(pubJwk())), 'not a private key'],

@@ -80,7 +80,7 @@ describe('loadTrustList', () => {
 
   it('names a file it cannot read', () => {
     expect(errorMessage(() => loadTrustList('/nonexistent/trust.yaml'))).toBe(
-      '/nonexistent/trust.yaml: cannot read the trust list (ENOENT)',
+      '/nonexistent/trust.yaml: cannot read the trust list (no such file)',
     );
   });
 

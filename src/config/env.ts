@@ -1,0 +1,82 @@
+import { RidergateError } from '../errors.js';
+import { ConfigSchema } from './schema.js';
+
+const ENV_PREFIX = 'RIDERGATE_';
+
+type SettingSchema = { type?: string; anyOf?: { const?: unknown }[] };
+
+/**
+ * Applies RIDERGATE_<SECTION>_<KEY> variables: RIDERGATE_RELAY_PULSE_MS=500 sets relay.pulseMs.
+ * Each value is converted by the type its setting has in the schema, so `RIDERGATE_GATE_ID=0017`
+ * stays the text "0017" and `RIDERGATE_GATE_NAME='Gate #2'` keeps its `#`.
+ * @param only when given, only variables of these sections are applied (others are ignored).
+ * @throws RidergateError `config_invalid` naming every variable that has no setting or a bad value.
+ */
+export function applyEnvOverrides(
+  target: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  only?: readonly string[],
+): void {
+  const problems: string[] = [];
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue;
+    const [section, ...rest] = name.slice(ENV_PREFIX.length).toLowerCase().split('_');
+    if (section === undefined || (only !== undefined && !only.includes(section))) continue;
+    const key = rest.map((p, i) => (i === 0 ? p : p.charAt(0).toUpperCase() + p.slice(1))).join('');
+    const setting = settingSchema(section, key);
+    if (setting === undefined) {
+      problems.push(
+        `${name}: no setting ${section}.${key || '(none)'} exists; remove the variable or check its spelling`,
+      );
+      continue;
+    }
+    const value = convert(raw, setting);
+    if (value === undefined) {
+      problems.push(
+        `${name}: got ${JSON.stringify(raw)}; expected ${describeType(setting)} for ${section}.${key}`,
+      );
+      continue;
+    }
+    const existing = target[section];
+    const sectionObj =
+      typeof existing === 'object' && existing !== null && !Array.isArray(existing)
+        ? (existing as Record<string, unknown>)
+        : {};
+    sectionObj[key] = value;
+    target[section] = sectionObj;
+  }
+  if (problems.length > 0) {
+    throw new RidergateError(
+      'config_invalid',
+      `environment: invalid RIDERGATE_ variables:\n  ${problems.join('\n  ')}`,
+      {
+        context: { problems },
+      },
+    );
+  }
+}
+
+function settingSchema(section: string, key: string): SettingSchema | undefined {
+  const sections = ConfigSchema.properties as Record<
+    string,
+    { properties?: Record<string, SettingSchema> }
+  >;
+  return Object.hasOwn(sections, section) ? sections[section]?.properties?.[key] : undefined;
+}
+
+function convert(raw: string, setting: SettingSchema): unknown {
+  switch (setting.type) {
+    case 'integer':
+      return /^-?\d{1,15}$/.test(raw.trim()) ? Number(raw.trim()) : undefined;
+    case 'boolean':
+      return raw === 'true' ? true : raw === 'false' ? false : undefined;
+    default:
+      return raw;
+  }
+}
+
+function describeType(setting: SettingSchema): string {
+  if (setting.type === 'integer') return 'a whole number';
+  if (setting.type === 'boolean') return 'true or false';
+  return 'text';
+}
