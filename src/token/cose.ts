@@ -92,7 +92,32 @@ function algFromId(id: unknown): TokenAlg | undefined {
  * (RFC 9052 section 4.4), with an empty external_aad.
  */
 export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
-  return encodeCbor(['Signature1', protectedBytes, new Uint8Array(0), payload]);
+  // Written byte by byte rather than through the CBOR encoder: this runs for every scan, and
+  // its layout is fixed (RFC 8949 preferred serialisation of a 4-array, a text and byte strings).
+  return Buffer.concat([
+    SIG_STRUCTURE_HEAD,
+    byteStringHead(protectedBytes.length),
+    protectedBytes,
+    EMPTY_BYTE_STRING,
+    byteStringHead(payload.length),
+    payload,
+  ]);
+}
+
+/** 0x84 (array of 4), then "Signature1" as a text string of 10 bytes (0x6a). */
+const SIG_STRUCTURE_HEAD = Buffer.from([0x84, 0x6a, ...Buffer.from('Signature1', 'ascii')]);
+/** external_aad: an empty byte string. */
+const EMPTY_BYTE_STRING = Buffer.from([0x40]);
+
+/** The CBOR head of a byte string of `length` bytes (major type 2, RFC 8949 section 3.1). */
+function byteStringHead(length: number): Buffer {
+  if (length < 24) return Buffer.from([0x40 | length]);
+  if (length < 0x100) return Buffer.from([0x58, length]);
+  if (length < 0x10000) return Buffer.from([0x59, length >> 8, length & 0xff]);
+  const head = Buffer.alloc(5);
+  head[0] = 0x5a;
+  head.writeUInt32BE(length, 1);
+  return head;
 }
 
 /**
