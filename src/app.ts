@@ -140,6 +140,9 @@ export class GateApp {
         onTrustList: async (jws, source) => {
           await this.trust?.offer(jws, source);
         },
+        onAlarm: async (reason) => {
+          await this.gate?.recordEvent('alarm', { reason });
+        },
       },
       this.log,
     );
@@ -153,6 +156,7 @@ export class GateApp {
       rssBytes: memory.rss,
       outboxDepth: await this.store.outboxDepth().catch(() => -1),
       scanner: this.scanner.stats(),
+      link: this.link?.stats(),
       clock: this.clock.state(),
       trustVersion: this.trust?.version() ?? null,
       lastScanTs: this.gate?.counters.lastScanTs ?? null,

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.js';
 import { RidergateError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { previewBytes } from '../scanner/decode.js';
+import { previewScanText } from '../scanner/decode.js';
 import { createScanner } from '../scanner/index.js';
 import type { Scan, Scanner } from '../scanner/types.js';
 import { verifyToken } from '../token/verify.js';
@@ -42,7 +42,7 @@ export function registerScanCommand(program: Command): void {
             ? `token valid (iss ${result.claims.iss}, cti ${result.claims.cti})`
             : `deny: ${result.reason} (${result.detail})`;
           process.stdout.write(
-            `scan ${scan.text.length} chars "${previewBytes(Buffer.from(scan.text), 40)}": ${verdict}\n`,
+            `scan ${scan.text.length} chars "${previewScanText(scan.text)}": ${verdict}\n`,
           );
         },
       );

@@ -49,6 +49,49 @@ function readTlsFile(field: string, path: string): Buffer {
   }
 }
 
+/** URL schemes mqtt.js connects with. */
+const BROKER_SCHEMES = ['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ws:', 'wss:'];
+
+const URL_EXAMPLE = 'expected e.g. mqtt://broker.example:1883';
+
+/**
+ * Checks the broker URL before mqtt.js sees it: mqtt.js quietly takes `mqtt://` (no host) for
+ * 127.0.0.1:1883, which on a gate is never the broker that was meant.
+ * @throws RidergateError `link_failed` naming the URL and what is wrong with it.
+ */
+export function checkBrokerUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (err) {
+    throw urlError(url, 'not a URL', err);
+  }
+  const shown = redactUrl(url);
+  if (!BROKER_SCHEMES.includes(parsed.protocol)) {
+    throw urlError(shown, `scheme "${parsed.protocol}" is not one of ${BROKER_SCHEMES.join(' ')}`);
+  }
+  if (parsed.hostname === '') throw urlError(shown, 'no broker host');
+}
+
+/** The URL with a password it holds (`mqtt://user:secret@host`) replaced, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === '') return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+function urlError(url: string, problem: string, cause?: unknown): RidergateError {
+  return new RidergateError('link_failed', `mqtt.url "${url}": ${problem}; ${URL_EXAMPLE}`, {
+    cause,
+    context: { field: 'mqtt.url', value: url, expected: URL_EXAMPLE.replace('expected ', '') },
+  });
+}
+
 /** A whole number of ms drawn uniformly between `minMs` and `maxMs`. */
 export function jitterMs(minMs: number, maxMs: number): number {
   return Math.round(minMs + Math.random() * Math.max(0, maxMs - minMs));

@@ -4,15 +4,14 @@ import { RidergateError } from '../errors.js';
 import type { GateEvent } from '../event.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
-import { buildClientOptions, jitterMs } from './client-options.js';
+import { buildClientOptions, checkBrokerUrl, jitterMs, redactUrl } from './client-options.js';
+import { ConflictDetector, type ConflictSettings } from './conflict-detector.js';
 import { OutboxPump } from './outbox-pump.js';
+import { ReplayMarker } from './replay-marker.js';
 import { type FleetTopics, fleetTopics, type GateTopics, gateTopics } from './topics.js';
 
 /** Settings key of the connection counter sent as `session` in status messages. */
 export const SESSION_KEY = 'mqtt.session';
-
-/** An event older than this when published is marked `replay: true`. */
-const BACKLOG_AGE_MS = 5_000;
 
 /** Longest wait for the `offline` status and the DISCONNECT at stop. */
 const STOP_TIMEOUT_MS = 3_000;
@@ -52,7 +51,12 @@ export interface MqttLinkOptions {
   connectTimeoutMs?: number;
   /** MQTT keepalive, seconds; the broker sends the will after 1.5 × this. Default 30. */
   keepaliveSec?: number;
+  /** Thresholds of the client id conflict heuristic (field case M1); see CONFLICT_DEFAULTS. */
+  clientIdConflict?: Partial<ConflictSettings>;
 }
+
+/** Why the link raises an alarm. */
+export type LinkAlarmReason = 'client_id_conflict';
 
 /** What the link uses from the rest of the gate. */
 export interface MqttLinkDeps {
@@ -66,6 +70,12 @@ export interface MqttLinkDeps {
    * its size; the receiver verifies it. Never called for a payload over MAX_FLEET_PAYLOAD_BYTES.
    */
   onTrustList?: (jws: string, source: string) => Promise<void>;
+  /**
+   * Called once per episode of a condition operations must act on, e.g. `client_id_conflict`
+   * (another client uses this gate's client id). `detail` is for people; it names the client id.
+   * A rejection or throw is logged, never passed on.
+   */
+  onAlarm?: (reason: LinkAlarmReason, detail: string) => void | Promise<void>;
 }
 
 /** Largest fleet message (trust list) accepted, bytes; a larger one is dropped and logged. */
@@ -81,6 +91,8 @@ export interface LinkStats {
   eventsPublished: number;
   publishFailures: number;
   telemetrySent: number;
+  /** True while another client with the same id is suspected (field case M1). */
+  clientIdConflict: boolean;
 }
 
 type StatusState = 'online' | 'offline' | 'lost';
@@ -91,6 +103,9 @@ type StatusState = 'online' | 'offline' | 'lost';
  * broker, mqtt.js reconnects on its own, and broker errors are logged, never thrown.
  * An event in flight when the connection drops stays in mqtt.js's queue and is resent on
  * reconnect; the pump waits for it rather than publishing it a second time.
+ * Speaks MQTT 3.1.1 (aedes has no MQTT 5), so a broker gives no reason when it closes the
+ * connection; a kick-off loop with another client of the same id is found by a heuristic
+ * ({@link ConflictDetector}), which then stretches the reconnect wait instead of fighting.
  *
  * TODO: the supervisor of DESIGN.md "MQTT contract" (rebuild the client after a long time
  * without a connection) is missing: a client wedged in a bad state stays so until restart.
@@ -102,13 +117,18 @@ export class MqttLink {
   private readonly topics: GateTopics;
   private readonly fleet: FleetTopics;
   private readonly pump: OutboxPump;
+  private readonly conflict: ConflictDetector;
+  private readonly replay = new ReplayMarker();
+  private readonly clientId: string;
   private client: MqttClient | undefined;
   private telemetryTimer: NodeJS.Timeout | undefined;
   private telemetryBusy = false;
   private stopping = false;
   private session = 0;
   private nextSession = 1;
-  private connectedSinceMs = Number.POSITIVE_INFINITY;
+  /** Monotonic ms of the current connection's CONNACK; undefined while disconnected. */
+  private connectedAtMono: number | undefined;
+  private stableTimer: NodeJS.Timeout | undefined;
   private counters = { connects: 0, disconnects: 0, telemetrySent: 0 };
 
   /** @throws RidergateError `link_failed` when prefix, site or gate cannot form topics. */
@@ -118,6 +138,8 @@ export class MqttLink {
     this.log = log.child({ component: 'link' });
     this.topics = gateTopics(options.prefix, options.site, options.gate);
     this.fleet = fleetTopics(options.prefix);
+    this.clientId = options.clientId ?? `${options.site}-${options.gate}`;
+    this.conflict = new ConflictDetector(options.clientIdConflict);
     this.pump = new OutboxPump({
       store: deps.store,
       publish: (event) => this.publishEvent(event),
@@ -128,16 +150,18 @@ export class MqttLink {
 
   /**
    * Starts connecting in the background and returns at once, broker reachable or not.
-   * @throws RidergateError `link_failed` when a TLS file cannot be read or the URL is unusable.
+   * @throws RidergateError `link_failed` when a TLS file cannot be read or the URL is unusable
+   * (not a URL, an unknown scheme, no host).
    */
   async start(): Promise<void> {
     if (this.client !== undefined) return;
+    checkBrokerUrl(this.options.url);
     this.stopping = false;
     this.nextSession = (await this.readSession()) + 1;
     const minMs = this.options.reconnectMinMs ?? 1_000;
     const maxMs = this.options.reconnectMaxMs ?? 5_000;
     const clientOptions = buildClientOptions({
-      clientId: this.options.clientId ?? `${this.options.site}-${this.options.gate}`,
+      clientId: this.clientId,
       username: this.options.username,
       password: this.options.password,
       caFile: this.options.caFile,
@@ -153,12 +177,12 @@ export class MqttLink {
     } catch (err) {
       throw new RidergateError('link_failed', 'cannot create the mqtt client', {
         cause: err,
-        context: { field: 'mqtt.url', value: this.options.url },
+        context: { field: 'mqtt.url', value: redactUrl(this.options.url) },
       });
     }
     this.attach(this.client, minMs, maxMs);
     this.startTelemetry();
-    this.log.info({ url: this.options.url, clientId: clientOptions.clientId }, 'link started');
+    this.log.info({ url: redactUrl(this.options.url), clientId: this.clientId }, 'link started');
   }
 
   /** Asks the outbox pump to deliver what is waiting; call after each record. Never throws. */
@@ -178,12 +202,14 @@ export class MqttLink {
       ...this.counters,
       eventsPublished: this.pump.published,
       publishFailures: this.pump.failures,
+      clientIdConflict: this.conflict.inConflict,
     };
   }
 
   /** Publishes the retained `offline` status when connected, then disconnects cleanly. */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearTimeout(this.stableTimer);
     clearInterval(this.telemetryTimer);
     this.telemetryTimer = undefined;
     const client = this.client;
@@ -209,9 +235,10 @@ export class MqttLink {
     // Runs before mqtt.js's own close handler, which arms the reconnect timer with this period:
     // a random wait keeps a fleet from reconnecting in the same second after a broker restart.
     client.prependListener('close', () => {
-      client.options.reconnectPeriod = jitterMs(minMs, maxMs);
+      this.onClose();
+      const [fromMs, toMs] = this.conflict.reconnectBounds(minMs, maxMs);
+      client.options.reconnectPeriod = jitterMs(fromMs, toMs);
     });
-    client.on('close', () => this.onClose());
     // mqtt.js builds CONNECT from options just after emitting `reconnect`.
     client.on('reconnect', () => {
       client.options.will = this.will();
@@ -251,9 +278,10 @@ export class MqttLink {
   private async onConnect(client: MqttClient): Promise<void> {
     this.session = this.nextSession;
     this.nextSession = this.session + 1;
-    this.connectedSinceMs = this.deps.clock.nowMs();
+    this.connectedAtMono = this.deps.clock.monoMs();
+    this.replay.connected(this.deps.clock.nowMs());
     this.counters.connects += 1;
-    client.options.will = this.will();
+    this.watchStability();
     this.log.info({ session: this.session }, 'link connected');
     try {
       await this.deps.store.setSetting(SESSION_KEY, String(this.session));
@@ -276,20 +304,60 @@ export class MqttLink {
     }
   }
 
+  /** At every socket close, also of failed attempts (then no connection was up). */
   private onClose(): void {
-    if (this.connectedSinceMs !== Number.POSITIVE_INFINITY) {
-      this.counters.disconnects += 1;
-      this.log.warn({ session: this.session }, 'link disconnected');
+    const connectedAt = this.connectedAtMono;
+    this.connectedAtMono = undefined;
+    clearTimeout(this.stableTimer);
+    if (connectedAt === undefined) return;
+    this.counters.disconnects += 1;
+    const endedAt = this.deps.clock.monoMs();
+    const fields = { session: this.session, connectedMs: Math.round(endedAt - connectedAt) };
+    if (this.stopping) {
+      this.log.info(fields, 'link disconnected');
+      return;
     }
-    this.connectedSinceMs = Number.POSITIVE_INFINITY;
+    this.log.warn(fields, 'link disconnected');
+    this.replay.disconnected(this.deps.clock.nowMs());
+    if (this.conflict.connectionEnded(connectedAt, endedAt)) void this.raiseConflict();
+  }
+
+  /** During a conflict episode: ends it once this connection has lasted `stableMs`. */
+  private watchStability(): void {
+    if (!this.conflict.inConflict) return;
+    this.stableTimer = setTimeout(() => {
+      const connectedAt = this.connectedAtMono;
+      if (connectedAt === undefined) return;
+      if (this.conflict.checkStable(connectedAt, this.deps.clock.monoMs())) {
+        this.log.info({ clientId: this.clientId }, 'mqtt client id conflict cleared');
+      }
+    }, this.conflict.settings.stableMs + 1);
+    this.stableTimer.unref();
+  }
+
+  /** Logs the conflict and raises the alarm: once per episode (field case M1). */
+  private async raiseConflict(): Promise<void> {
+    const s = this.conflict.settings;
+    const detail =
+      `client id "${this.clientId}": ${s.count} connections in a row were closed by the ` +
+      `broker within ${seconds(s.shortMs)} of being accepted; another client probably uses ` +
+      `the same id (a cloned SD card?); reconnecting every ${seconds(s.backoffMinMs)}–` +
+      `${seconds(s.backoffMaxMs)} until a connection lasts ${seconds(s.stableMs)}`;
+    this.log.error(
+      { clientId: this.clientId, session: this.session, ...s, detail },
+      'mqtt client id conflict',
+    );
+    try {
+      await this.deps.onAlarm?.('client_id_conflict', detail);
+    } catch (err) {
+      this.log.error({ err, reason: 'client_id_conflict' }, 'alarm not raised');
+    }
   }
 
   private async publishEvent(event: GateEvent): Promise<void> {
     const client = this.client;
     if (client === undefined) throw new Error('link stopped');
-    // Recorded before this connection was up, or waited too long: it comes from a backlog.
-    const backlog =
-      event.ts < this.connectedSinceMs || this.deps.clock.nowMs() - event.ts > BACKLOG_AGE_MS;
+    const backlog = this.replay.isReplay(event.ts, this.deps.clock.nowMs());
     const payload: GateEvent = backlog ? { ...event, replay: true } : event;
     await client.publishAsync(this.topics.events, JSON.stringify(payload), { qos: 1 });
     this.log.debug({ seq: event.seq, id: event.id, replay: backlog }, 'event published');
@@ -303,9 +371,20 @@ export class MqttLink {
     });
   }
 
-  /** The last will of the next connection: sent by the broker if that connection drops. */
+  /**
+   * The last will of the next connection, built just before its CONNECT: the broker publishes
+   * it (retained `status`) when that connection ends without a DISCONNECT.
+   *
+   * The broker cannot stamp the loss, so `since` is when the connection was opened (wall ms)
+   * and `ts` equals it, for the common `{state, ts, session}` shape: a consumer should take
+   * its own receive time as the time of the loss. `session` is the number this connection
+   * gets (the persisted counter, +1 at every connection): a `lost` whose session is lower than
+   * that of an `online` already seen is a stale will and can be ignored. Sessions are clean
+   * (`clean: true`): the broker keeps no subscriptions or queued messages between connections.
+   */
   private will(): NonNullable<IClientOptions['will']> {
-    const payload = { state: 'lost', ts: this.deps.clock.nowMs(), session: this.nextSession };
+    const sinceMs = this.deps.clock.nowMs();
+    const payload = { state: 'lost', ts: sinceMs, since: sinceMs, session: this.nextSession };
     return { topic: this.topics.status, payload: JSON.stringify(payload), qos: 1, retain: true };
   }
 
@@ -346,6 +425,11 @@ export class MqttLink {
       return 0;
     }
   }
+}
+
+/** `1500` → `1.5 s`, `60000` → `60 s`. */
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
 }
 
 /** Rejects when `promise` has not settled within `ms`. */

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** Why a frame was not accepted as text. */
 export type DecodeRejection = 'invalid_utf8' | 'control_bytes';
 
@@ -7,12 +9,21 @@ export type DecodeResult =
   | {
       ok: false;
       reason: DecodeRejection;
-      /** The frame in escaped form, safe to log, at most about {@link PREVIEW_MAX_CHARS} chars. */
+      /** The frame redacted and escaped by {@link previewBytes}: safe to log, no token text. */
       preview: string;
     };
 
-/** Longest escaped preview of a rejected frame, in characters, before the length note. */
-export const PREVIEW_MAX_CHARS = 64;
+/**
+ * Most escaped characters of a rejected frame a preview shows (before the `RP1:` cut and the
+ * length note). Short enough that a preview never holds a usable part of a token.
+ */
+export const PREVIEW_MAX_CHARS = 24;
+
+/** Most characters of an accepted scan's text a technician tool shows. */
+export const SCAN_PREVIEW_MAX_CHARS = 12;
+
+/** Every RP1 token starts with it (src/token/verify.ts TOKEN_PREFIX); a preview stops there. */
+const TOKEN_MARK = Buffer.from('RP1:', 'ascii');
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -44,21 +55,53 @@ export function decodeFrame(bytes: Buffer): DecodeResult {
 }
 
 /**
- * An escaped, printable form of raw bytes for logs: printable ASCII as is, a backslash
- * doubled, anything else as `\xNN`. Cut at about `maxChars` characters, with the number of
- * bytes left out appended, so a log line stays short whatever arrived.
+ * A redacted, escaped form of a frame for logs, which never holds token text (DESIGN.md:
+ * never log a raw token). Printable ASCII is shown as is, a backslash doubled, anything
+ * else as `\xNN`:
+ * - if the frame contains `RP1:`, only what comes before it (at most `maxChars` escaped
+ *   characters) and then `RP1:…`;
+ * - otherwise at most `maxChars` escaped characters.
+ * Whenever something was cut, the frame's length in bytes and the first 8 hex digits of its
+ * SHA-256 follow, so two log lines about the same frame can be matched, e.g.
+ * `\x02RP1:…(63 bytes, sha256 1f0c9a2b)`. A frame shown whole gets no note.
  */
 export function previewBytes(bytes: Buffer, maxChars = PREVIEW_MAX_CHARS): string {
-  let out = '';
+  const markAt = bytes.indexOf(TOKEN_MARK);
+  const head = markAt >= 0 ? bytes.subarray(0, markAt) : bytes;
+  const shown = escapePrefix(head, maxChars);
+  const showsMark = markAt >= 0 && shown.bytes === markAt;
+  if (markAt < 0 && shown.bytes === bytes.length) return shown.text;
+  const text = showsMark ? `${shown.text}RP1:` : shown.text;
+  return `${text}…(${bytes.length} bytes, sha256 ${shortSha256(bytes)})`;
+}
+
+/**
+ * The start of an accepted scan's text, escaped, for a technician tool (`ridergate scan`):
+ * at most `maxChars` characters (default 12, enough to see the `RP1:` prefix and tell codes
+ * apart, never a usable token), then `…` when cut. The caller shows the length next to it.
+ */
+export function previewScanText(text: string, maxChars = SCAN_PREVIEW_MAX_CHARS): string {
+  const bytes = Buffer.from(text, 'utf8');
+  const shown = escapePrefix(bytes, maxChars);
+  return shown.bytes === bytes.length ? shown.text : `${shown.text}…`;
+}
+
+/** The first 8 hex digits of the SHA-256 of `bytes`: enough to match log lines, no more. */
+export function shortSha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 8);
+}
+
+/** Escapes whole bytes from the start while the text stays within `maxChars` characters. */
+function escapePrefix(bytes: Buffer, maxChars: number): { text: string; bytes: number } {
+  let text = '';
   let shown = 0;
   for (const byte of bytes) {
     const piece = escapeByte(byte);
-    if (out.length + piece.length > maxChars) break;
-    out += piece;
+    if (text.length + piece.length > maxChars) break;
+    text += piece;
     shown += 1;
   }
-  const omitted = bytes.length - shown;
-  return omitted > 0 ? `${out}…(+${omitted} bytes)` : out;
+  return { text, bytes: shown };
 }
 
 function escapeByte(byte: number): string {

@@ -4,12 +4,18 @@ import { SerialScanner } from './serial-scanner.js';
 import { SimScanner } from './sim-scanner.js';
 import type { Scanner } from './types.js';
 
-export { decodeFrame, previewBytes } from './decode.js';
+export { decodeFrame, previewBytes, previewScanText } from './decode.js';
 export { ScanDeduper } from './dedupe.js';
 export { type Frame, LineFramer, type Terminator } from './framer.js';
+export { describePermissionDenied, type PermissionProbe } from './permission.js';
 export { ScanPipeline } from './pipeline.js';
-export { SerialScanner, type SerialScannerOptions } from './serial-scanner.js';
+export {
+  SerialScanner,
+  type SerialScannerDeps,
+  type SerialScannerOptions,
+} from './serial-scanner.js';
 export { SimScanner, type SimScannerOptions } from './sim-scanner.js';
+export { looksLikeToken, SplitReadDetector } from './split-read.js';
 export type { Scan, Scanner, ScannerStats } from './types.js';
 
 /**

@@ -2,6 +2,7 @@ import type { Logger } from '../log.js';
 import { decodeFrame } from './decode.js';
 import { ScanDeduper } from './dedupe.js';
 import { LineFramer, type Terminator } from './framer.js';
+import { SplitReadDetector } from './split-read.js';
 import type { Scan } from './types.js';
 
 /** Options of {@link ScanPipeline}. */
@@ -25,12 +26,16 @@ export interface ScanPipelineCounts {
   overlong: number;
   /** Lines dropped for invalid UTF-8 or control bytes. */
   rejected: number;
+  /** Pairs of lines taken for one read cut in two by a stray terminator (S4). */
+  suspicious: number;
 }
 
 /**
  * The path every scanner driver runs its bytes through: frame → decode → de-duplicate.
  * Only texts that decode cleanly become scans; over-long and undecodable lines are counted
- * and logged (escaped, truncated, never raw) and go no further, so the gate never sees them.
+ * and logged (redacted by previewBytes, never raw) and go no further, so the gate never sees
+ * them. Two texts that look like one token cut in two are still passed on (the gate denies
+ * each as malformed) but logged once as a suspected split read.
  */
 export class ScanPipeline {
   private readonly options: ScanPipelineOptions;
@@ -42,7 +47,9 @@ export class ScanPipeline {
     duplicates: 0,
     overlong: 0,
     rejected: 0,
+    suspicious: 0,
   };
+  private readonly splitReads = new SplitReadDetector();
 
   /** @param log the scanner's child logger. */
   constructor(options: ScanPipelineOptions, log: Logger) {
@@ -63,6 +70,7 @@ export class ScanPipeline {
     for (const frame of this.framer.push(chunk)) {
       if (frame.kind === 'overlong') {
         this.counts.overlong += 1;
+        this.splitReads.reset();
         this.log.warn(
           {
             lengthBytes: frame.length,
@@ -82,6 +90,7 @@ export class ScanPipeline {
   /** Drops any unfinished line: call on every (re)open so a half line never joins a scan. */
   resetFraming(): void {
     this.framer.reset();
+    this.splitReads.reset();
   }
 
   /** A copy of the counters. */
@@ -94,6 +103,7 @@ export class ScanPipeline {
     const decoded = decodeFrame(bytes);
     if (!decoded.ok) {
       this.counts.rejected += 1;
+      this.splitReads.reset(); // a pair is two adjacent frames
       this.log.warn(
         {
           reason: decoded.reason,
@@ -105,11 +115,23 @@ export class ScanPipeline {
       );
       return undefined;
     }
+    this.checkSplitRead(decoded.text, receivedMono);
     if (this.deduper.isDuplicate(decoded.text, receivedMono)) {
       this.counts.duplicates += 1;
       this.log.debug({ lengthBytes: bytes.length }, 'scanner repeat read suppressed');
       return undefined;
     }
     return { text: decoded.text, receivedMono, source: this.options.source };
+  }
+
+  /** Logs once when this text and the one before look like one read cut in two (S4). */
+  private checkSplitRead(text: string, receivedMono: number): void {
+    const pair = this.splitReads.observe(text, receivedMono);
+    if (pair === undefined) return;
+    this.counts.suspicious += 1;
+    this.log.warn(
+      { ...pair, suspiciousTotal: this.counts.suspicious },
+      'scanner split read suspected',
+    );
   }
 }

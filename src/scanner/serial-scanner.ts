@@ -4,6 +4,11 @@ import type { Config } from '../config/schema.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { backoffDelayMs } from './backoff.js';
+import {
+  describePermissionDenied,
+  type PermissionProbe,
+  systemPermissionProbe,
+} from './permission.js';
 import { ScanPipeline } from './pipeline.js';
 import type { Scan, Scanner, ScannerStats } from './types.js';
 
@@ -19,6 +24,22 @@ export type SerialScannerOptions = Pick<
   | 'reconnectMaxMs'
 >;
 
+/** What {@link SerialScanner} reads from the system besides the port; injected by tests. */
+export interface SerialScannerDeps {
+  /** Checks read/write access to a path; throws like fs.accessSync (an error with a `code`). */
+  probeAccess(path: string): void;
+  /** Finds the device's group and the process user for the permission-denied message. */
+  permission: PermissionProbe;
+}
+
+const systemDeps: SerialScannerDeps = {
+  probeAccess: (path) => accessSync(path, constants.R_OK | constants.W_OK),
+  permission: systemPermissionProbe,
+};
+
+/** The reason of an open that failed for lack of permission (field case S8). */
+const PERMISSION_DENIED = 'EACCES';
+
 /** A short, stable word for why the port was lost, for logs and for telling retries apart. */
 function reasonOf(err: unknown): string {
   if (err instanceof Error && 'code' in err && typeof err.code === 'string') return err.code;
@@ -33,9 +54,9 @@ function reasonOf(err: unknown): string {
  * not to be matched on, so the path is probed: ENOENT (missing), EACCES (no permission: the
  * service user is not in `dialout`), or `open_failed` (present and accessible, e.g. locked).
  */
-function openFailureReason(path: string): string {
+function openFailureReason(path: string, probeAccess: (path: string) => void): string {
   try {
-    accessSync(path, constants.R_OK | constants.W_OK);
+    probeAccess(path);
     return 'open_failed';
   } catch (err) {
     return reasonOf(err);
@@ -60,10 +81,15 @@ function releasePort(port: SerialPort): Promise<void> {
  * reopens it with exponential backoff (reconnectMinMs to reconnectMaxMs, with jitter) and
  * never throws or crashes the process. It logs once per change of state (connected,
  * disconnected with the reason, a new reason for failing to open), not once per attempt.
+ * Without permission to open the device (EACCES) it logs `scanner permission denied` with the
+ * fix and retries only every reconnectMaxMs: that does not mend itself in milliseconds.
  * Every (re)open drops any half line, so a line cut by a disconnect never joins the next scan.
  */
 export class SerialScanner implements Scanner {
   private readonly options: SerialScannerOptions;
+  private readonly deps: SerialScannerDeps;
+  /** reconnectMinMs as configured, before clamping. */
+  private readonly configuredMinMs: number;
   private readonly log: Logger;
   private readonly pipeline: ScanPipeline;
   private onScan: ((scan: Scan) => void) | undefined;
@@ -79,9 +105,18 @@ export class SerialScanner implements Scanner {
   /** The reason last logged, so a retry failing for the same reason stays quiet. */
   private loggedReason: string | undefined;
 
-  /** Stores its options only; nothing is opened before {@link SerialScanner.start}. */
-  constructor(options: SerialScannerOptions, log: Logger) {
-    this.options = options;
+  /**
+   * Stores its options only; nothing is opened before {@link SerialScanner.start}.
+   * A reconnectMinMs above reconnectMaxMs is clamped to reconnectMaxMs (and warned about).
+   * @param deps system access; tests inject fakes, the daemon leaves it out.
+   */
+  constructor(options: SerialScannerOptions, log: Logger, deps: Partial<SerialScannerDeps> = {}) {
+    this.options = {
+      ...options,
+      reconnectMinMs: Math.min(options.reconnectMinMs, options.reconnectMaxMs),
+    };
+    this.configuredMinMs = options.reconnectMinMs;
+    this.deps = { ...systemDeps, ...deps };
     this.log = log.child({ component: 'scanner', path: options.path });
     this.pipeline = new ScanPipeline({ ...options, source: options.path }, this.log);
   }
@@ -94,6 +129,7 @@ export class SerialScanner implements Scanner {
     if (this.running) return;
     this.running = true;
     this.onScan = onScan;
+    this.warnIfDelaysOutOfOrder();
     await this.openPort();
   }
 
@@ -113,8 +149,19 @@ export class SerialScanner implements Scanner {
   }
 
   stats(): ScannerStats {
-    const { frames, duplicates, overlong } = this.pipeline.stats();
-    return { connected: this.connected, frames, duplicates, overlong, reconnects: this.reconnects };
+    const { frames, duplicates, overlong, rejected, suspicious } = this.pipeline.stats();
+    const { connected, reconnects } = this;
+    return { connected, frames, duplicates, overlong, rejected, suspicious, reconnects };
+  }
+
+  /** The configuration may allow reconnectMinMs > reconnectMaxMs; say that it was clamped. */
+  private warnIfDelaysOutOfOrder(): void {
+    const { reconnectMinMs, reconnectMaxMs } = this.options;
+    if (reconnectMinMs === this.configuredMinMs) return;
+    this.log.warn(
+      { reconnectMinMs: this.configuredMinMs, reconnectMaxMs, usedMinMs: reconnectMinMs },
+      'scanner reconnectMinMs above reconnectMaxMs, clamped',
+    );
   }
 
   private openPort(): Promise<void> {
@@ -138,7 +185,8 @@ export class SerialScanner implements Scanner {
       port.on('end', () => this.onLost(port, new Error('end of stream')));
       port.on('error', (err: Error) => this.onLost(port, err));
       port.open((err) => {
-        if (err) this.onLost(port, err, openFailureReason(this.options.path));
+        if (err)
+          this.onLost(port, err, openFailureReason(this.options.path, this.deps.probeAccess));
         else this.onOpened(port);
         resolve();
       });
@@ -169,21 +217,36 @@ export class SerialScanner implements Scanner {
     }
     if (!this.running) return;
 
-    const detail = describeError(err);
     if (this.connected) {
       this.connected = false;
-      this.log.warn({ reason, detail }, 'scanner disconnected');
+      this.log.warn({ reason, detail: describeError(err) }, 'scanner disconnected');
     } else if (reason !== this.loggedReason) {
-      this.log.warn({ reason, detail }, 'scanner not available, retrying');
+      this.logOpenFailure(reason, err);
     }
     this.loggedReason = reason;
-    this.scheduleRetry();
+    this.scheduleRetry(reason);
   }
 
-  private scheduleRetry(): void {
+  private logOpenFailure(reason: string, err: unknown): void {
+    if (reason !== PERMISSION_DENIED) {
+      this.log.warn({ reason, detail: describeError(err) }, 'scanner not available, retrying');
+      return;
+    }
+    const { group, detail } = describePermissionDenied(this.options.path, this.deps.permission);
+    this.log.warn(
+      { reason, group, detail, retryMs: this.options.reconnectMaxMs },
+      'scanner permission denied',
+    );
+  }
+
+  /** Retries with backoff; without permission, only every reconnectMaxMs from the start. */
+  private scheduleRetry(reason: string): void {
     if (!this.running || this.retryTimer !== undefined) return;
     const { reconnectMinMs, reconnectMaxMs } = this.options;
-    const delayMs = backoffDelayMs(this.failures, reconnectMinMs, reconnectMaxMs);
+    const delayMs =
+      reason === PERMISSION_DENIED
+        ? reconnectMaxMs
+        : backoffDelayMs(this.failures, reconnectMinMs, reconnectMaxMs);
     this.failures += 1;
     this.retryTimer = setTimeout(() => void this.openPort(), delayMs);
   }

@@ -39,7 +39,8 @@ export class SimScanner implements Scanner {
   }
 
   stats(): ScannerStats {
-    const { frames, duplicates, overlong } = this.pipeline.stats();
-    return { connected: this.onScan !== undefined, frames, duplicates, overlong, reconnects: 0 };
+    const { frames, duplicates, overlong, rejected, suspicious } = this.pipeline.stats();
+    const connected = this.onScan !== undefined;
+    return { connected, frames, duplicates, overlong, rejected, suspicious, reconnects: 0 };
   }
 }

@@ -14,6 +14,10 @@ export interface ScannerStats {
   frames: number;
   duplicates: number;
   overlong: number;
+  /** Lines dropped for invalid UTF-8 or control bytes (never passed to the gate). */
+  rejected: number;
+  /** Suspected split reads: two lines that look like one token cut in two (field case S4). */
+  suspicious: number;
   reconnects: number;
 }
 

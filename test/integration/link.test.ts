@@ -2,14 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { connectAsync, type MqttClient } from 'mqtt';
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import type { EventDraft, GateEvent } from '../../src/event.js';
-import { MqttLink, type MqttLinkOptions } from '../../src/link/mqtt-link.js';
+import { type LinkAlarmReason, MqttLink, type MqttLinkOptions } from '../../src/link/mqtt-link.js';
 import { OutboxPump } from '../../src/link/outbox-pump.js';
 import { gateTopics } from '../../src/link/topics.js';
-import { silentLogger } from '../../src/log.js';
+import { type Logger, silentLogger } from '../../src/log.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { startAedes } from '../helpers/aedes.js';
 import { type Mosquitto, mosquittoMissing, startMosquitto } from '../helpers/mosquitto.js';
@@ -175,13 +177,21 @@ describe.skipIf(mosquittoMissing() !== undefined)('MqttLink with mosquitto', () 
 
   it('makes the broker publish the lost will when the connection drops uncleanly', async () => {
     const watcher = await watch(broker.url);
-    link = await startLink(relay.url);
+    const { log, lines } = capturingLogger();
+    link = await startLink(relay.url, {}, { log });
     await watcher.waitFor(TOPICS.status, { state: 'online', session: 1 });
 
     relay.cut();
     const will = await watcher.waitFor(TOPICS.status, { state: 'lost' });
+    const warned = lines.filter((l) => l.msg === 'link disconnected' && l.level === LEVEL_WARN);
+    expect(warned).toHaveLength(1);
     expect(will.payload.session).toBe(1);
-    expect(typeof will.payload.ts).toBe('number');
+    // The broker cannot stamp the loss: `since` is when the connection was opened, and `ts`
+    // equals it; a consumer takes its own receive time for the loss.
+    expect(typeof will.payload.since).toBe('number');
+    expect(will.payload.ts).toBe(will.payload.since);
+    const online = await watcher.waitFor(TOPICS.status, { state: 'online', session: 1 });
+    expect(will.payload.since as number).toBeLessThanOrEqual(online.payload.ts as number);
 
     // The link comes back by itself, with the next session.
     await watcher.waitFor(TOPICS.status, { state: 'online', session: 2 });
@@ -189,11 +199,15 @@ describe.skipIf(mosquittoMissing() !== undefined)('MqttLink with mosquitto', () 
 
   it('publishes retained offline at stop, with no will, and resumes the session count', async () => {
     const watcher = await watch(broker.url);
-    link = await startLink(relay.url);
+    const { log, lines } = capturingLogger();
+    link = await startLink(relay.url, {}, { log });
     await watcher.waitFor(TOPICS.status, { state: 'online', session: 1 });
 
     await link.stop();
     link = undefined;
+    // Our own disconnect is no warning.
+    const disconnects = lines.filter((l) => l.msg === 'link disconnected');
+    expect(disconnects.map((l) => l.level)).toEqual([LEVEL_INFO]);
     expect(await readRetained(broker.url, TOPICS.status)).toMatchObject({
       state: 'offline',
       session: 1,
@@ -213,16 +227,62 @@ describe.skipIf(mosquittoMissing() !== undefined)('MqttLink with mosquitto', () 
   });
 
   it('does not block start when the broker is unreachable, and connects once it is up', async () => {
+    const watcher = await watch(broker.url);
     relay.setBlocked(true);
     link = await startLink(relay.url);
     expect(link.isConnected()).toBe(false);
-    await recordAll(2);
+    const recorded = await recordAll(2);
     link.notify();
     expect(await store.outboxDepth()).toBe(2);
 
     relay.setBlocked(false);
     await waitUntil(async () => (await store.outboxDepth()) === 0, 'backlog delivered');
+    // Never connected before in this process: no outage, so no replay (e.g. the boot event).
+    await waitUntil(() => watcher.on(TOPICS.events).length === 2, 'two events');
+    expect(watcher.on(TOPICS.events).map((m) => m.payload)).toEqual(recorded);
   });
+
+  it('marks an event older than 5 s as a replay, e.g. a backlog from before a restart', async () => {
+    const watcher = await watch(broker.url);
+    const old = await recordAll(1, clock.nowMs() - 60_000);
+    const fresh = await recordAll(1);
+    link = await startLink(relay.url);
+    await waitUntil(() => watcher.on(TOPICS.events).length === 2, 'two events');
+    expect(watcher.on(TOPICS.events).map((m) => m.payload)).toEqual([
+      { ...old[0], replay: true },
+      fresh[0],
+    ]);
+  });
+
+  it('detects two gates with one client id, alarms once and backs off (field case M1)', async () => {
+    const fighting = await runTwins(broker.url, { count: 1_000 });
+    const backingOff = await runTwins(broker.url, {
+      shortMs: 1_000,
+      count: 3,
+      windowMs: 10_000,
+      stableMs: 20_000,
+      backoffMinMs: 2_000,
+      backoffMaxMs: 2_500,
+    });
+
+    expect(fighting.alarms).toEqual([]);
+    expect(fighting.connects).toBeGreaterThan(30);
+    expect(backingOff.connects).toBeLessThanOrEqual(16);
+    expect(backingOff.connects * 3).toBeLessThan(fighting.connects);
+
+    // At least the gate that lost three times in a row raises it; each gate at most once.
+    expect(backingOff.alarms.length).toBeGreaterThanOrEqual(1);
+    for (const gate of ['a', 'b']) {
+      expect(backingOff.alarms.filter((a) => a.gate === gate).length).toBeLessThanOrEqual(1);
+    }
+    for (const alarm of backingOff.alarms) {
+      expect(alarm.reason).toBe('client_id_conflict');
+      expect(alarm.detail).toContain('client id "north-g1"');
+    }
+    const errors = backingOff.lines.filter((l) => l.msg === 'mqtt client id conflict');
+    expect(errors).toHaveLength(backingOff.alarms.length);
+    expect(errors.every((l) => l.level === LEVEL_ERROR && l.clientId === 'north-g1')).toBe(true);
+  }, 30_000);
 });
 
 describe('MqttLink with aedes', () => {
@@ -284,7 +344,17 @@ describe('OutboxPump', () => {
   });
 });
 
-async function startLink(url: string, overrides: Partial<MqttLinkOptions> = {}) {
+interface LinkExtras {
+  log?: Logger;
+  store?: SqliteStore;
+  onAlarm?: (reason: LinkAlarmReason, detail: string) => void;
+}
+
+async function startLink(
+  url: string,
+  overrides: Partial<MqttLinkOptions> = {},
+  extras: LinkExtras = {},
+) {
   const options: MqttLinkOptions = {
     url,
     prefix: 'ridergate/v1',
@@ -297,12 +367,14 @@ async function startLink(url: string, overrides: Partial<MqttLinkOptions> = {}) 
     reconnectMaxMs: 150,
     ...overrides,
   };
+  const linkStore = extras.store ?? store;
   const deps = {
-    store,
+    store: linkStore,
     clock,
-    telemetry: async () => ({ outboxDepth: await store.outboxDepth() }),
+    telemetry: async () => ({ outboxDepth: await linkStore.outboxDepth() }),
+    onAlarm: extras.onAlarm,
   };
-  const started = new MqttLink(options, deps, silentLogger());
+  const started = new MqttLink(options, deps, extras.log ?? silentLogger());
   await started.start();
   return started;
 }
@@ -313,13 +385,13 @@ async function watch(url: string): Promise<Watcher> {
   return watcher;
 }
 
-async function recordAll(count: number): Promise<GateEvent[]> {
+async function recordAll(count: number, tsMs?: number): Promise<GateEvent[]> {
   const events: GateEvent[] = [];
   for (let i = 0; i < count; i++) {
     draftCount += 1;
     const draft: EventDraft = {
       id: `0190a000-0000-7000-8000-${String(draftCount).padStart(12, '0')}`,
-      ts: clock.nowMs(),
+      ts: tsMs ?? clock.nowMs(),
       clock: 'synced',
       site: 'north',
       gate: 'g1',
@@ -330,6 +402,49 @@ async function recordAll(count: number): Promise<GateEvent[]> {
     events.push(await store.record(draft));
   }
   return events;
+}
+
+const LEVEL_INFO = 30;
+const LEVEL_WARN = 40;
+const LEVEL_ERROR = 50;
+
+/** A pino logger whose lines are parsed back into objects for assertions. */
+function capturingLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      done();
+    },
+  });
+  return { log: pino({ level: 'debug' }, sink), lines };
+}
+
+/** How long two links with one client id run side by side in {@link runTwins}. */
+const TWINS_MS = 6_000;
+
+/**
+ * Runs two links with the same client id (gates `a` and `b`, each with its own store) against
+ * the broker for TWINS_MS; returns their connections, alarms and log lines.
+ */
+async function runTwins(url: string, clientIdConflict: MqttLinkOptions['clientIdConflict']) {
+  const alarms: { gate: string; reason: string; detail: string }[] = [];
+  const { log, lines } = capturingLogger();
+  const twins: MqttLink[] = [];
+  for (const gate of ['a', 'b']) {
+    const twinStore = new SqliteStore(join(dir, `${gate}.db`), silentLogger());
+    await twinStore.open();
+    cleanups.push(() => twinStore.close());
+    const onAlarm = (reason: string, detail: string) => void alarms.push({ gate, reason, detail });
+    const options = { clientId: 'north-g1', clientIdConflict };
+    twins.push(await startLink(url, options, { log, store: twinStore, onAlarm }));
+  }
+  await delay(TWINS_MS);
+  const connects = twins.reduce((sum, twin) => sum + twin.stats().connects, 0);
+  for (const twin of twins) await twin.stop();
+  return { connects, alarms, lines };
 }
 
 /** The retained message on `topic` as a new subscriber sees it, or undefined. */

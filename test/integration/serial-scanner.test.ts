@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -10,6 +10,8 @@ import { PtyPair, socatAvailable, waitUntil } from '../helpers/pty.js';
 
 const T = 'RP1:6BFOXN*TS0BI$ZD4N9:9S6RCVN5+O30K3/XIV0W23NTDEPWK G2EP4J0B';
 const hasSocat = socatAvailable();
+/** Root opens any device whatever its mode, so it cannot see a permission denial. */
+const isRoot = process.getuid?.() === 0;
 
 if (!hasSocat) {
   console.warn(
@@ -140,4 +142,30 @@ describe.skipIf(!hasSocat)('SerialScanner on a real pseudo-terminal', () => {
     expect(scanner?.stats().connected).toBe(false);
     expect(lines).toHaveLength(logged);
   });
+
+  // Root bypasses file permissions, so as root this cannot be provoked: the message and the
+  // slow retry are covered by test/unit/scanner/serial-scanner-retry.test.ts instead.
+  it.skipIf(isRoot)(
+    'reports a device it may not open as permission denied, then connects once allowed (S8)',
+    async () => {
+      await pty.start();
+      const device = realpathSync(pty.a);
+      // 000, not 600: socat ran as this same user, which owns the pty.
+      chmodSync(device, 0o000);
+      await startScanner({ reconnectMinMs: 50, reconnectMaxMs: 300 });
+      expect(scanner?.stats().connected).toBe(false);
+
+      const denied = lines.filter((l) => l.msg === 'scanner permission denied');
+      expect(denied).toEqual([
+        expect.objectContaining({ level: 40, reason: 'EACCES', retryMs: 300 }),
+      ]);
+      expect(denied[0]?.detail).toContain(`cannot open ${pty.a}: permission denied`);
+
+      chmodSync(device, 0o600);
+      await waitUntil(() => scanner?.stats().connected === true, 'scanner connected');
+      pty.write(`${T}\r`);
+      await waitUntil(() => scans.length === 1, 'scan once allowed');
+      expect(lines.map((l) => l.msg)).toEqual(['scanner permission denied', 'scanner connected']);
+    },
+  );
 });

@@ -103,6 +103,77 @@ describe('SimScanner', () => {
   });
 });
 
+describe('SimScanner keeps token text out of the log', () => {
+  const T = 'RP1:6BFOXN*TS0BI$ZD4N9:9S6RCVN5+O30K3/XIV0W23NTDEPWK G2EP4J0B';
+  /** True when the line holds any 6 consecutive characters of the token after RP1:. */
+  const leaksToken = (line: Record<string, unknown>) => {
+    const text = JSON.stringify(line);
+    const body = T.slice(4);
+    for (let i = 0; i + 6 <= body.length; i += 1) {
+      if (text.includes(body.slice(i, i + 6))) return true;
+    }
+    return false;
+  };
+
+  it('rejects a token framed by STX/ETX, logging RP1: and nothing after it (S3)', async () => {
+    const { scanner, scans, lines } = await startedSim();
+    scanner.feed(`\x02${T}\x03\r`);
+
+    expect(scans).toEqual([]);
+    const [rejected] = lines.filter((l) => l.msg === 'scanner line rejected');
+    expect(rejected).toMatchObject({ reason: 'control_bytes', lengthBytes: 63 });
+    expect(rejected?.preview).toMatch(/^\\x02RP1:…\(63 bytes, sha256 [0-9a-f]{8}\)$/);
+    expect(lines.filter(leaksToken)).toEqual([]);
+    expect(scanner.stats()).toMatchObject({ frames: 1, rejected: 1, suspicious: 0 });
+  });
+
+  it('passes on both halves of a token cut by a stray CR and logs the pair once (S4)', async () => {
+    const { scanner, scans, lines } = await startedSim();
+    scanner.feed(`${T.slice(0, 20)}\r${T.slice(20)}\r`);
+
+    expect(scans.map((s) => s.text)).toEqual([T.slice(0, 20), T.slice(20)]);
+    const suspected = lines.filter((l) => l.msg === 'scanner split read suspected');
+    expect(suspected).toEqual([
+      expect.objectContaining({
+        level: 40,
+        component: 'scanner',
+        firstLengthChars: 20,
+        secondLengthChars: T.length - 20,
+        gapMs: 0,
+      }),
+    ]);
+    expect(lines.filter(leaksToken)).toEqual([]);
+    expect(scanner.stats()).toMatchObject({ frames: 2, rejected: 0, suspicious: 1 });
+  });
+
+  it('takes the halves in two writes a few ms apart for one suspected pair too', async () => {
+    const { scanner, scans, lines } = await startedSim();
+    scanner.feed(`${T.slice(0, 30)}\r`);
+    scanner.feed(`${T.slice(30)}\r`);
+    scanner.feed('NEXT\r');
+    expect(scans).toHaveLength(3);
+    expect(lines.filter((l) => l.msg === 'scanner split read suspected')).toHaveLength(1);
+    expect(scanner.stats().suspicious).toBe(1);
+  });
+
+  it('counts every kind of dropped line in its stats', async () => {
+    const { scanner } = await startedSim();
+    scanner.feed(Buffer.from([0xc3, 0x28, 0x0d])); // invalid UTF-8
+    scanner.feed('A\x1dB\r'); // control byte
+    scanner.feed(`${'X'.repeat(300)}\r`); // over-long
+    scanner.feed('OK\rOK\r'); // a repeat read
+    expect(scanner.stats()).toEqual({
+      connected: true,
+      frames: 4,
+      duplicates: 1,
+      overlong: 1,
+      rejected: 2,
+      suspicious: 0,
+      reconnects: 0,
+    });
+  });
+});
+
 describe('createScanner', () => {
   it('builds a SimScanner for the sim driver', () => {
     const scanner = createScanner(
