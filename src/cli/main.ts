@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { describeError, isRidergateError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerEventsCommand } from './events-command.js';
 import { registerKeysCommands } from './keys-command.js';
 import { registerRelayCommands } from './relay-command.js';
 import { registerRunCommand } from './run-command.js';
@@ -26,6 +27,7 @@ function buildProgram(): Command {
   registerTrustCommands(program);
   registerRelayCommands(program);
   registerScanCommand(program);
+  registerEventsCommand(program);
   return program;
 }
 

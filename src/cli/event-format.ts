@@ -1,0 +1,96 @@
+import type { JournalRow } from '../store/journal-reader.js';
+
+export type EventFormat = 'table' | 'csv' | 'json';
+
+/** Turns journal rows into text one at a time, so an export of any length streams. */
+export interface EventFormatter {
+  head(): string;
+  row(row: JournalRow, index: number): string;
+  tail(count: number): string;
+}
+
+const CSV_COLUMNS = [
+  'id',
+  'seq',
+  'time',
+  'type',
+  'reason',
+  'iss',
+  'sub',
+  'cti',
+  'decision_us',
+  'clock',
+  'delivered',
+] as const;
+
+/** The formatter for `format`. */
+export function eventFormatter(format: EventFormat): EventFormatter {
+  if (format === 'csv') return csvFormatter();
+  if (format === 'json') return jsonFormatter();
+  return tableFormatter();
+}
+
+function fields(row: JournalRow): Record<(typeof CSV_COLUMNS)[number], string> {
+  const e = row.event;
+  return {
+    id: e.id,
+    seq: String(e.seq),
+    time: new Date(e.ts).toISOString(),
+    type: e.type,
+    reason: e.reason ?? '',
+    iss: e.iss ?? '',
+    sub: e.sub ?? '',
+    cti: e.cti ?? '',
+    decision_us: e.decisionUs === undefined ? '' : String(e.decisionUs),
+    clock: e.clock,
+    delivered: row.deliveredAt === undefined ? '' : new Date(row.deliveredAt).toISOString(),
+  };
+}
+
+/** RFC 4180: quote a field holding a comma, quote or line break; double inner quotes. */
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+function csvFormatter(): EventFormatter {
+  return {
+    head: () => `${CSV_COLUMNS.join(',')}\r\n`,
+    row: (row) => {
+      const f = fields(row);
+      return `${CSV_COLUMNS.map((c) => csvField(f[c])).join(',')}\r\n`;
+    },
+    tail: () => '',
+  };
+}
+
+function jsonFormatter(): EventFormatter {
+  return {
+    head: () => '[',
+    row: (row, index) => {
+      const item =
+        row.deliveredAt === undefined ? row.event : { ...row.event, deliveredAt: row.deliveredAt };
+      return `${index === 0 ? '\n' : ',\n'}${JSON.stringify(item)}`;
+    },
+    tail: (count) => (count === 0 ? ']\n' : '\n]\n'),
+  };
+}
+
+/** Printable in a terminal: control characters of a field are shown as `?`. */
+function cell(value: string, width: number): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping them is the point
+  const clean = value.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '?');
+  return clean.length > width ? `${clean.slice(0, width - 1)}…` : clean.padEnd(width);
+}
+
+function tableFormatter(): EventFormatter {
+  const widths = { time: 24, seq: 8, type: 11, reason: 17, iss: 14, sub: 18, cti: 16 };
+  return {
+    head: () =>
+      `${cell('time (UTC)', widths.time)} ${cell('seq', widths.seq)} ${cell('type', widths.type)} ${cell('reason', widths.reason)} ${cell('issuer', widths.iss)} ${cell('rider', widths.sub)} ${cell('token', widths.cti)}\n`,
+    row: (row) => {
+      const f = fields(row);
+      return `${cell(f.time, widths.time)} ${cell(f.seq, widths.seq)} ${cell(f.type, widths.type)} ${cell(f.reason, widths.reason)} ${cell(f.iss, widths.iss)} ${cell(f.sub, widths.sub)} ${cell(f.cti, widths.cti)}\n`;
+    },
+    tail: (count) => `${count} event${count === 1 ? '' : 's'}\n`,
+  };
+}

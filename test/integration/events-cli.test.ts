@@ -1,0 +1,128 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventType } from '../../src/event.js';
+import { silentLogger } from '../../src/log.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { cliPath } from '../helpers/daemon.js';
+
+const DAY_MS = 86_400_000;
+const START_MS = Date.parse('2026-11-01T00:00:00Z');
+const COUNT = 1_200;
+
+function ridergate(args: string[]) {
+  const result = spawnSync(process.execPath, [cliPath(), ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('ridergate events: the visitor register', () => {
+  let dir: string;
+  let db: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ridergate-events-'));
+    db = join(dir, 'gate.db');
+    const store = new SqliteStore(db, silentLogger());
+    await store.open();
+    const types: EventType[] = ['admit', 'deny', 'admit', 'reopen'];
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < COUNT; i += 1) {
+      const type = types[i % types.length] ?? 'admit';
+      writes.push(
+        store.record({
+          id: `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`,
+          ts: START_MS + Math.floor((i * 30 * DAY_MS) / COUNT),
+          clock: 'synced',
+          site: 'north',
+          gate: 'g1',
+          type,
+          ...(type === 'deny' ? { reason: 'expired' } : {}),
+          iss: 'eats',
+          sub: i % 10 === 0 ? 'rider, "quoted"' : `rider-${i % 7}`,
+          cti: i.toString(16).padStart(16, '0'),
+          decisionUs: 900 + i,
+        }),
+      );
+    }
+    await Promise.all(writes);
+    await store.markDelivered([`00000000-0000-7000-8000-${'0'.repeat(12)}`]);
+    await store.close();
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('exports every event as JSON, in seq order, with delivery times', () => {
+    const out = ridergate(['events', '--store', db, '--format', 'json']);
+    expect(out.code).toBe(0);
+    const events = JSON.parse(out.stdout) as { seq: number; deliveredAt?: number }[];
+    expect(events).toHaveLength(COUNT);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: COUNT }, (_, i) => i + 1));
+    expect(events[0]?.deliveredAt).toBeTypeOf('number');
+    expect(events[1]?.deliveredAt).toBeUndefined();
+  });
+
+  it('filters by type, rider and time, and quotes CSV fields as RFC 4180 asks', () => {
+    const denies = ridergate(['events', '--store', db, '--type', 'deny', '--format', 'csv']);
+    const lines = denies.stdout.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('id,seq,time,type,reason,iss,sub,cti,decision_us,clock,delivered');
+    expect(lines).toHaveLength(1 + COUNT / 4);
+    expect(lines.slice(1).every((l) => l.includes(',deny,expired,'))).toBe(true);
+
+    const quoted = ridergate([
+      'events',
+      '--store',
+      db,
+      '--sub',
+      'rider, "quoted"',
+      '--format',
+      'csv',
+    ]);
+    expect(quoted.stdout).toContain(',"rider, ""quoted""",');
+    expect(quoted.stdout.trimEnd().split('\r\n')).toHaveLength(1 + COUNT / 10);
+
+    const week = ridergate([
+      'events',
+      '--store',
+      db,
+      '--since',
+      '2026-11-08',
+      '--until',
+      '2026-11-15',
+      '--format',
+      'json',
+    ]);
+    const inWeek = JSON.parse(week.stdout) as { ts: number }[];
+    expect(inWeek.length).toBeGreaterThan(0);
+    expect(
+      inWeek.every((e) => e.ts >= Date.parse('2026-11-08') && e.ts < Date.parse('2026-11-15')),
+    ).toBe(true);
+  });
+
+  it('prints a readable table with a count', () => {
+    const table = ridergate(['events', '--store', db, '--type', 'reopen']);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^time \(UTC\)\s+seq\s+type\s+reason\s+issuer\s+rider\s+token/);
+    expect(lines[1]).toMatch(/^2026-11-01T\S+\s+4\s+reopen\s+eats\s+rider-3/);
+    expect(lines.at(-1)).toBe(`${COUNT / 4} events`);
+  });
+
+  it('rejects bad filters with exit code 2, and a missing database with a clear line', () => {
+    const badType = ridergate(['events', '--store', db, '--type', 'enter']);
+    expect(badType.code).toBe(2);
+    expect(badType.stderr).toContain(
+      '--type "enter": expected a comma-separated list of admit, deny',
+    );
+    expect(ridergate(['events', '--store', db, '--since', 'yesterday']).stderr).toContain(
+      '--since "yesterday": expected an ISO 8601 time',
+    );
+    expect(ridergate(['events', '--store', db, '--format', 'xml']).code).toBe(2);
+    const missing = ridergate(['events', '--store', join(dir, 'none.db')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('none.db: cannot open the journal');
+  });
+});
