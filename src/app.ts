@@ -81,6 +81,13 @@ export class GateApp {
       },
     );
     await this.gate.recordEvent('boot');
+    const recovery = this.store.recovery;
+    if (recovery !== undefined) {
+      await this.gate.recordEvent('alarm', {
+        reason: 'store_corrupt',
+        detail: `the database was unreadable (${recovery.cause}); moved aside to ${recovery.movedTo}, a new one started at seq ${recovery.lastSeq + 1}`,
+      });
+    }
     if (trust.version() === undefined) {
       await this.gate.recordEvent('alarm', { reason: 'trust_list_missing' });
     }
@@ -140,8 +147,8 @@ export class GateApp {
         onTrustList: async (jws, source) => {
           await this.trust?.offer(jws, source);
         },
-        onAlarm: async (reason) => {
-          await this.gate?.recordEvent('alarm', { reason });
+        onAlarm: async (reason, detail) => {
+          await this.gate?.recordEvent('alarm', { reason, detail });
         },
       },
       this.log,

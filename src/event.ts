@@ -28,6 +28,8 @@ export interface GateEvent {
   type: EventType;
   /** Deny or alarm reason, e.g. `bad_signature`. */
   reason?: string;
+  /** For alarms: one line a person can act on, e.g. where a corrupt database was moved. */
+  detail?: string;
   iss?: string;
   /** The rider's pseudonymous id (or its salted hash in privacy mode). */
   sub?: string;

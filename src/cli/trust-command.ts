@@ -63,7 +63,7 @@ async function readStoredList(configPath: string | undefined): Promise<ToolTrust
     );
   }
   const { config } = loadConfig(configPath);
-  const store = new SqliteStore(config.store.path, silentLogger());
+  const store = new SqliteStore(config.store.path, silentLogger(), { recoverCorrupt: false });
   await store.open();
   try {
     const jws = await store.getSetting(TRUST_SETTING);

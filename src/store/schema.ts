@@ -48,19 +48,35 @@ const MIGRATIONS: readonly string[] = [
 export const CURRENT_SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
+ * The schema version of an open file without changing it: 0 for a new file (no settings
+ * table yet), or the number of migrations already applied. Read this before {@link migrate}
+ * to refuse a file written by a newer ridergate.
+ * @returns `NaN` when the stored version is not a whole number.
+ */
+export async function readSchemaVersion(db: SqliteDb): Promise<number> {
+  const table = await db.get<{ name: string }>(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'settings'",
+  );
+  if (table === undefined) return 0;
+  const row = await db.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', [
+    SCHEMA_VERSION_KEY,
+  ]);
+  if (row === undefined) return 0;
+  return /^\d+$/.test(row.value) ? Number(row.value) : Number.NaN;
+}
+
+/**
  * Brings the schema up to {@link CURRENT_SCHEMA_VERSION}, one transaction per migration.
+ * Nothing is written to a file of a newer or unreadable version.
  * @returns the version found before migrating (0 for a new file).
  * @throws Error when the file was written by a newer ridergate.
  */
 export async function migrate(db: SqliteDb): Promise<number> {
-  await db.exec('CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-  const row = await db.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', [
-    SCHEMA_VERSION_KEY,
-  ]);
-  const found = row === undefined ? 0 : Number(row.value);
+  const found = await readSchemaVersion(db);
   if (!Number.isInteger(found) || found > CURRENT_SCHEMA_VERSION) {
-    throw new Error(`schema version ${row?.value} is newer than ${CURRENT_SCHEMA_VERSION}`);
+    throw new Error(`schema version ${found} is newer than ${CURRENT_SCHEMA_VERSION}`);
   }
+  await db.exec('CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
   for (let version = found; version < CURRENT_SCHEMA_VERSION; version++) {
     await db.exec('BEGIN IMMEDIATE');
     try {

@@ -1,14 +1,14 @@
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { RidergateError } from '../errors.js';
 import type { EventDraft, GateEvent } from '../event.js';
 import type { Logger } from '../log.js';
-import { CURRENT_SCHEMA_VERSION, LAST_SEQ_KEY, migrate } from './schema.js';
-import { SqliteDb, type SqlParam } from './sqlite.js';
+import { openStoreDb, type StoreRecovery } from './open-store.js';
+import { CURRENT_SCHEMA_VERSION, LAST_SEQ_KEY } from './schema.js';
+import { DEFAULT_SEQ_BLOCK, SeqCeiling } from './seq-ceiling.js';
+import type { SqliteDb } from './sqlite.js';
+import { storeError } from './store-errors.js';
 import type { ReplayEntry, Store } from './types.js';
 
-/** How long a statement waits for a lock held by another process (e.g. `ridergate events`). */
-const BUSY_TIMEOUT_MS = 5_000;
+export type { StoreRecovery } from './open-store.js';
 
 /** Most `?` placeholders in one `IN (...)` list; SQLite's default limit is far higher. */
 const IN_CHUNK = 500;
@@ -29,46 +29,77 @@ const UPSERT_SETTING =
   'INSERT INTO settings (key, value) VALUES (?, ?) ' +
   'ON CONFLICT (key) DO UPDATE SET value = excluded.value';
 
+/** Choices for a {@link SqliteStore}; the defaults suit the gate daemon. */
+export interface SqliteStoreOptions {
+  /**
+   * Move a corrupt database aside and start a fresh one at open (default true, for the
+   * daemon). Tools that only read should pass false and report the error instead.
+   */
+  recoverCorrupt?: boolean;
+  /** Seqs reserved per write of the `<path>.seq` file (default 1000). */
+  seqBlockSize?: number;
+  /** Time for the stamp of a moved-aside file, ms since the epoch (default `Date.now`). */
+  nowMs?: () => number;
+}
+
 /**
  * The gate's {@link Store} on SQLite (WAL, synchronous FULL) through the asynchronous
  * `sqlite3` driver. All operations run one at a time in call order, so a transaction never
  * interleaves with another statement on the connection.
+ *
+ * Beside the database it keeps `<path>.seq`, a seq high-water mark written once per block of
+ * seqs, so that seqs are never reused even when a corrupt database is replaced.
  */
 export class SqliteStore implements Store {
   private readonly path: string;
   private readonly log: Logger;
+  private readonly options: SqliteStoreOptions;
+  private readonly ceiling: SeqCeiling;
   private db: SqliteDb | undefined;
   private tail: Promise<unknown> = Promise.resolve();
+  private recovered: StoreRecovery | undefined;
 
   /**
    * @param path database file; its folder is created when missing.
    * @param log parent logger; the store logs as `component: 'store'`.
    */
-  constructor(path: string, log: Logger) {
+  constructor(path: string, log: Logger, options: SqliteStoreOptions = {}) {
     this.path = path;
     this.log = log.child({ component: 'store' });
+    this.options = options;
+    this.ceiling = new SeqCeiling(path, options.seqBlockSize ?? DEFAULT_SEQ_BLOCK, (c, reason) =>
+      this.log.debug({ path: this.path, ceiling: c, reason }, 'seq ceiling written'),
+    );
   }
 
-  /** Opens the file, sets the pragmas and migrates the schema. */
+  /**
+   * What the last {@link open} did about a corrupt database: set when the file failed the
+   * integrity check (or could not be read as a database) and was moved aside for a fresh
+   * one; undefined when the file was healthy. The gate raises one `alarm` event
+   * (reason `store_corrupt`) naming `movedTo`; seqs jump past `lastSeq`, explained by it.
+   */
+  get recovery(): StoreRecovery | undefined {
+    return this.recovered;
+  }
+
+  /**
+   * Checks the path, opens the file, runs `PRAGMA quick_check`, migrates the schema and sets
+   * the pragmas. A corrupt file is moved aside as `<path>.corrupt-<UTC stamp>` and replaced
+   * (see {@link recovery}) unless `recoverCorrupt` is false.
+   * @throws RidergateError `store_failed` naming the path, the problem and what to do.
+   */
   async open(): Promise<void> {
-    try {
-      await mkdir(dirname(this.path), { recursive: true });
-      const db = await SqliteDb.open(this.path);
-      try {
-        await this.configure(db);
-        const from = await migrate(db);
-        this.log.info(
-          { path: this.path, fromVersion: from, schemaVersion: CURRENT_SCHEMA_VERSION },
-          'store opened',
-        );
-      } catch (err) {
-        await db.close().catch(() => undefined);
-        throw err;
-      }
-      this.db = db;
-    } catch (err) {
-      throw storeError('open', err, { path: this.path });
-    }
+    const opened = await openStoreDb(this.path, this.ceiling, {
+      recoverCorrupt: this.options.recoverCorrupt ?? true,
+      nowMs: this.options.nowMs ?? Date.now,
+      log: this.log,
+    });
+    this.recovered = opened.recovery;
+    this.db = opened.db;
+    this.log.info(
+      { path: this.path, fromVersion: opened.fromVersion, schemaVersion: CURRENT_SCHEMA_VERSION },
+      'store opened',
+    );
   }
 
   /** Waits for pending operations, then finalizes the connection. */
@@ -80,13 +111,15 @@ export class SqliteStore implements Store {
     try {
       await db.close();
     } catch (err) {
-      throw storeError('close', err);
+      throw storeError('close', err, this.path);
     }
   }
 
   record(draft: EventDraft, replay?: ReplayEntry): Promise<GateEvent> {
     return this.transaction('record', async (db) => {
       const seq = await nextSeq(db);
+      // The sidecar covers the seq before the seq can be committed.
+      await this.ceiling.cover(seq);
       const event: GateEvent = { ...draft, seq };
       await db.run(
         'INSERT INTO events (id, seq, ts, type, reason, iss, sub, cti, payload) ' +
@@ -214,25 +247,17 @@ export class SqliteStore implements Store {
     });
   }
 
-  private async configure(db: SqliteDb): Promise<void> {
-    const mode = await db.get<{ journal_mode: string }>('PRAGMA journal_mode = WAL');
-    if (mode?.journal_mode !== 'wal') {
-      // Some filesystems cannot hold a WAL; the journal still works, with more fsyncs.
-      this.log.warn({ path: this.path, journalMode: mode?.journal_mode }, 'wal not available');
-    }
-    await db.exec('PRAGMA synchronous = FULL');
-    await db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  }
-
   /** Runs `fn` after every operation queued before it; errors become `store_failed`. */
   private serial<T>(op: string, fn: (db: SqliteDb) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
       const db = this.db;
-      if (db === undefined) throw new RidergateError('store_failed', 'store is not open');
+      if (db === undefined) {
+        throw new RidergateError('store_failed', `store.path ${this.path}: the store is not open`);
+      }
       try {
         return await fn(db);
       } catch (err) {
-        throw storeError(op, err);
+        throw storeError(op, err, this.path);
       }
     };
     const result = this.tail.then(run, run);
@@ -268,13 +293,4 @@ async function nextSeq(db: SqliteDb): Promise<number> {
 
 function placeholders(count: number): string {
   return Array.from({ length: count }, () => '?').join(', ');
-}
-
-function storeError(op: string, err: unknown, context: Record<string, SqlParam> = {}) {
-  if (err instanceof RidergateError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new RidergateError('store_failed', `store ${op} failed: ${message}`, {
-    cause: err,
-    context: { op, ...context },
-  });
 }
