@@ -3,7 +3,11 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/schema.js';
 import { describeError, RidergateError } from './errors.js';
 import { readBoundedFile } from './files.js';
+import { DeferredSettings } from './gate/deferred-settings.js';
+import { newDraft } from './gate/draft.js';
 import { GateController } from './gate/gate-controller.js';
+import { ResilientJournal } from './gate/resilient-journal.js';
+import { diagnoseStoreFailure } from './gate/store-diagnosis.js';
 import { OnoffRelay } from './gpio/onoff-relay.js';
 import { SimRelay } from './gpio/sim-relay.js';
 import type { Relay } from './gpio/types.js';
@@ -11,7 +15,8 @@ import { MqttLink } from './link/mqtt-link.js';
 import type { Logger } from './log.js';
 import { createScanner } from './scanner/index.js';
 import type { Scanner } from './scanner/types.js';
-import { SqliteStore } from './store/sqlite-store.js';
+import { StoreMaintenance } from './store/maintenance.js';
+import { SqliteStore, type StoreRecovery } from './store/sqlite-store.js';
 import { readPublicKey } from './token/keys.js';
 import { TrustKeeper } from './trust/trust-keeper.js';
 import { VERSION } from './version.js';
@@ -26,7 +31,9 @@ export interface AppOverrides {
 /**
  * One gate: relay, store, trust list, decision pipeline, MQTT link and scanner, started in
  * that order (relay first, so the barrier is held shut before anything else) and stopped in
- * reverse. A component that fails to stop never blocks the others.
+ * reverse. A component that fails to stop never blocks the others. A store that cannot be
+ * opened (full disk, read-only filesystem) does not stop the gate: events wait in memory in
+ * the {@link ResilientJournal}, which keeps trying to open it.
  */
 export class GateApp {
   readonly relay: Relay;
@@ -35,7 +42,10 @@ export class GateApp {
   readonly clock: Clock;
   gate: GateController | undefined;
   link: MqttLink | undefined;
+  journal: ResilientJournal | undefined;
+  private maintenance: StoreMaintenance | undefined;
   private readonly bootMs: number;
+  private readonly settings: DeferredSettings;
   private trust: TrustKeeper | undefined;
 
   constructor(
@@ -49,6 +59,7 @@ export class GateApp {
     this.relay = overrides.relay ?? createRelay(config, log);
     this.scanner = overrides.scanner ?? createScanner(config.scanner, log);
     this.store = new SqliteStore(config.store.path, log);
+    this.settings = new DeferredSettings(this.store, log);
   }
 
   async start(): Promise<void> {
@@ -56,8 +67,17 @@ export class GateApp {
     // The root key is checked before the store is created: a gate that cannot be trusted
     // leaves nothing behind on disk.
     const rootKey = readRootKey(this.config.trust.rootKeyFile);
-    await this.store.open();
-    const trust = new TrustKeeper({ store: this.store, rootKey, log: this.log });
+    const openFailure = await this.store.open().then(
+      () => undefined,
+      (err: unknown) => diagnoseStoreFailure(this.config.store.path, err ?? 'store open failed'),
+    );
+    this.journal = this.createJournal(openFailure);
+    // Pruning and WAL checkpoints; a round that meets a store still down logs and waits.
+    this.maintenance = new StoreMaintenance(this.store, this.log, {
+      retentionDays: this.config.store.retentionDays,
+    });
+    this.maintenance.start();
+    const trust = new TrustKeeper({ store: this.settings, rootKey, log: this.log });
     await trust.start(this.config.trust.file);
     this.trust = trust;
 
@@ -73,7 +93,7 @@ export class GateApp {
       },
       {
         relay: this.relay,
-        store: this.store,
+        store: this.journal,
         clock: this.clock,
         trust,
         notifyOutbox: () => link.notify(),
@@ -82,12 +102,7 @@ export class GateApp {
     );
     await this.gate.recordEvent('boot');
     const recovery = this.store.recovery;
-    if (recovery !== undefined) {
-      await this.gate.recordEvent('alarm', {
-        reason: 'store_corrupt',
-        detail: `the database was unreadable (${recovery.cause}); moved aside to ${recovery.movedTo}, a new one started at seq ${recovery.lastSeq + 1}`,
-      });
-    }
+    if (recovery !== undefined) await this.gate.recordEvent('alarm', corruptAlarm(recovery));
     if (trust.version() === undefined) {
       await this.gate.recordEvent('alarm', { reason: 'trust_list_missing' });
     }
@@ -106,7 +121,9 @@ export class GateApp {
     await this.attempt('scanner', () => this.scanner.stop());
     await this.attempt('gate', async () => this.gate?.drain());
     this.relay.off();
+    await this.attempt('journal', async () => this.journal?.close());
     await this.attempt('link', async () => this.link?.stop());
+    await this.attempt('maintenance', async () => this.maintenance?.stop());
     await this.attempt('store', () => this.store.close());
     await this.attempt('relay', () => this.relay.close());
   }
@@ -117,6 +134,37 @@ export class GateApp {
     } catch (err) {
       this.log.warn({ err, component }, 'component did not stop cleanly');
     }
+  }
+
+  private createJournal(openFailure: unknown): ResilientJournal {
+    const identity = { site: this.config.gate.site, gate: this.config.gate.id };
+    return new ResilientJournal({
+      store: this.store,
+      makeAlarm: (reason, detail) => ({
+        ...newDraft(identity, this.clock, 'alarm'),
+        reason,
+        detail,
+      }),
+      notify: () => this.link?.notify(),
+      log: this.log,
+      reopen: () => this.reopenStore(),
+      openFailure,
+      storePath: this.config.store.path,
+      onRecovered: () => void this.settings.flush(),
+    });
+  }
+
+  /**
+   * Closes and opens the store again, for the journal after an open that failed or a
+   * read-only, I/O or corruption error. A corrupt file is moved aside by open(): say so.
+   */
+  private async reopenStore(): Promise<void> {
+    const before = this.store.recovery;
+    await this.store.close().catch(() => undefined);
+    await this.store.open();
+    const recovery = this.store.recovery;
+    if (recovery !== undefined && recovery !== before)
+      void this.gate?.recordEvent('alarm', corruptAlarm(recovery));
   }
 
   private createLink(): MqttLink {
@@ -131,6 +179,8 @@ export class GateApp {
         site: this.config.gate.site,
         gate: this.config.gate.id,
         telemetrySec: m.telemetrySec,
+        drainPerSec: m.drainPerSec,
+        maxEventBytes: m.maxEventBytes,
         caFile: m.caFile,
         certFile: m.certFile,
         keyFile: m.keyFile,
@@ -162,6 +212,7 @@ export class GateApp {
       version: VERSION,
       rssBytes: memory.rss,
       outboxDepth: await this.store.outboxDepth().catch(() => -1),
+      store: this.journal?.stats(),
       scanner: this.scanner.stats(),
       link: this.link?.stats(),
       clock: this.clock.state(),
@@ -170,6 +221,14 @@ export class GateApp {
       ...this.gate?.counters.snapshot(),
     };
   }
+}
+
+/** The `store_corrupt` alarm: where the unreadable database went and where seqs go on. */
+function corruptAlarm(recovery: StoreRecovery): { reason: string; detail: string } {
+  return {
+    reason: 'store_corrupt',
+    detail: `the database was unreadable (${recovery.cause}); moved aside to ${recovery.movedTo}, a new one started at seq ${recovery.lastSeq + 1}`,
+  };
 }
 
 function createRelay(config: Config, log: Logger): Relay {

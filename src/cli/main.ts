@@ -3,11 +3,13 @@ import { Command, CommanderError } from 'commander';
 import { describeError, isRidergateError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerDevicesCommand } from './devices-command.js';
 import { registerEventsCommand } from './events-command.js';
 import { registerKeysCommands } from './keys-command.js';
 import { registerRelayCommands } from './relay-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerScanCommand } from './scan-command.js';
+import { registerScannersCommand } from './scanners-command.js';
 import { registerTokenCommands } from './token-command.js';
 import { registerTrustCommands } from './trust-command.js';
 
@@ -27,6 +29,8 @@ function buildProgram(): Command {
   registerTrustCommands(program);
   registerRelayCommands(program);
   registerScanCommand(program);
+  registerScannersCommand(program);
+  registerDevicesCommand(program);
   registerEventsCommand(program);
   return program;
 }

@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { RidergateError } from '../errors.js';
+import { resolveScannerSettings, scannerConfigProblems } from '../devices/scanner-settings.js';
+import { describeError, RidergateError } from '../errors.js';
 import { readBoundedFile } from '../files.js';
 import { applyEnvOverrides } from './env.js';
 import { type Config, ConfigSchema } from './schema.js';
@@ -134,12 +135,25 @@ function crossFieldProblems(config: Config): string[] {
       `scanner.reconnectMinMs: ${config.scanner.reconnectMinMs} is above scanner.reconnectMaxMs ${config.scanner.reconnectMaxMs}; the minimum wait must not exceed the maximum`,
     );
   }
+  problems.push(...scannerProblems(config.scanner));
   if (brokerHost(config.mqtt.url) === '') {
     problems.push(
       `mqtt.url: got ${JSON.stringify(config.mqtt.url)}; it names no broker host, e.g. mqtt://broker.example:1883`,
     );
   }
   return problems;
+}
+
+/** The scanner's profile must exist and be valid, and a tcp scanner needs host and port. */
+function scannerProblems(scanner: Config['scanner']): string[] {
+  const direct = scannerConfigProblems(scanner);
+  if (direct.length > 0) return direct;
+  try {
+    resolveScannerSettings(scanner);
+    return [];
+  } catch (err) {
+    return [describeError(err).replaceAll('\n', ' ')];
+  }
 }
 
 function brokerHost(url: string): string {

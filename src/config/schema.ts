@@ -15,17 +15,38 @@ export const ConfigSchema = T.Object(
     ),
     scanner: T.Object(
       {
-        driver: T.Union([T.Literal('serial'), T.Literal('sim')]),
+        driver: T.Union([T.Literal('serial'), T.Literal('sim'), T.Literal('tcp')]),
+        /** A scanner profile in devices/ (`ridergate devices`); the fields below override it. */
+        profile: T.Optional(T.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' })),
         path: T.String({ minLength: 1, maxLength: 4096 }),
-        baudRate: T.Integer({ minimum: 1200, maximum: 4_000_000 }),
-        terminator: T.Union([
-          T.Literal('auto'),
-          T.Literal('cr'),
-          T.Literal('lf'),
-          T.Literal('crlf'),
-        ]),
+        /** driver `tcp`: the network scanner or serial-to-network bridge to connect to. */
+        host: T.Optional(T.String({ minLength: 1, maxLength: 253 })),
+        port: T.Optional(T.Integer({ minimum: 1, maximum: 65_535 })),
+        // Line settings: from the profile (or src/devices/scanner-settings.ts) unless set here.
+        baudRate: T.Optional(T.Integer({ minimum: 1200, maximum: 4_000_000 })),
+        dataBits: T.Optional(T.Integer({ minimum: 5, maximum: 8 })),
+        parity: T.Optional(
+          T.Union([
+            T.Literal('none'),
+            T.Literal('even'),
+            T.Literal('odd'),
+            T.Literal('mark'),
+            T.Literal('space'),
+          ]),
+        ),
+        stopBits: T.Optional(T.Union([T.Literal(1), T.Literal(1.5), T.Literal(2)])),
+        terminator: T.Optional(
+          T.Union([T.Literal('auto'), T.Literal('cr'), T.Literal('lf'), T.Literal('crlf')]),
+        ),
+        framing: T.Optional(T.Union([T.Literal('none'), T.Literal('stx-etx')])),
+        stripPrefix: T.Optional(T.String({ maxLength: 16 })),
+        stripSuffix: T.Optional(T.String({ maxLength: 16 })),
+        stripBom: T.Optional(T.Boolean()),
+        stripControl: T.Optional(T.Boolean()),
         maxLength: T.Integer({ minimum: 16, maximum: 8192 }),
         dedupeMs: T.Integer({ minimum: 0, maximum: 60_000 }),
+        /** An unfinished line with no byte for this long is dropped (power-up noise); 0: never. */
+        staleLineMs: T.Optional(T.Integer({ minimum: 0, maximum: 60_000 })),
         reconnectMinMs: T.Integer({ minimum: 50, maximum: 60_000 }),
         reconnectMaxMs: T.Integer({ minimum: 100, maximum: 600_000 }),
       },
@@ -55,6 +76,13 @@ export const ConfigSchema = T.Object(
         passwordFile: T.Optional(T.String({ minLength: 1 })),
         prefix: T.String({ pattern: '^[^#+]+$', maxLength: 128 }),
         telemetrySec: T.Integer({ minimum: 5, maximum: 3600 }),
+        /** Most outbox events published per second while a backlog drains; default 200. */
+        drainPerSec: T.Optional(T.Integer({ minimum: 1, maximum: 10_000 })),
+        /**
+         * Largest event payload published, bytes; a larger event is set aside with an
+         * `event_undeliverable` alarm. Keep it at or below the broker's limit; default 16384.
+         */
+        maxEventBytes: T.Optional(T.Integer({ minimum: 1024, maximum: 268_435_455 })),
         caFile: T.Optional(T.String({ minLength: 1 })),
         certFile: T.Optional(T.String({ minLength: 1 })),
         keyFile: T.Optional(T.String({ minLength: 1 })),

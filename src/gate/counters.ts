@@ -6,7 +6,7 @@ export class EventCounters {
   private readonly byReason: Record<string, number> = {};
   lastScanTs: number | undefined;
 
-  add(event: GateEvent): void {
+  add(event: Pick<GateEvent, 'type' | 'reason' | 'ts'>): void {
     this.byType[event.type] = (this.byType[event.type] ?? 0) + 1;
     if (event.type === 'deny' && event.reason !== undefined) {
       this.byReason[event.reason] = (this.byReason[event.reason] ?? 0) + 1;

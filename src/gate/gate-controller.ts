@@ -1,13 +1,14 @@
-import { v7 as uuidv7 } from 'uuid';
 import type { Clock } from '../clock.js';
-import type { EventDraft, EventType, GateEvent } from '../event.js';
+import type { EventDraft, EventType } from '../event.js';
 import type { Pulse, Relay } from '../gpio/types.js';
 import type { Logger } from '../log.js';
 import type { Scan } from '../scanner/types.js';
-import type { Store } from '../store/types.js';
+import type { ReplayEntry } from '../store/types.js';
 import type { TrustView } from '../token/types.js';
 import { EventCounters } from './counters.js';
 import { type DecideContext, type Decision, decide } from './decide.js';
+import { newDraft } from './draft.js';
+import type { Journal, JournaledEvent } from './resilient-journal.js';
 
 export interface GateSettings {
   site: string;
@@ -19,7 +20,11 @@ export interface GateSettings {
 
 export interface GateDeps {
   relay: Relay;
-  store: Store;
+  /**
+   * Where events are journaled: a {@link ResilientJournal} in the daemon (it holds events in
+   * memory while the store fails), or a bare Store.
+   */
+  store: Journal;
   clock: Clock;
   trust: TrustView;
   /** Tells the link that the outbox has a new event. */
@@ -29,7 +34,8 @@ export interface GateDeps {
 
 /** What one scan led to, for the demo and for tests. */
 export interface ScanOutcome {
-  event: GateEvent;
+  /** The journaled event; without `seq` while it waits in memory for a failed store. */
+  event: JournaledEvent;
   decision: Decision;
   /** The relay movement, when the barrier was opened. */
   pulse?: Pulse;
@@ -85,12 +91,9 @@ export class GateController {
     await this.queue;
   }
 
-  /** Journals a non-scan event (boot, alarm) and tells the outbox. */
-  async recordEvent(type: EventType, fields: Partial<EventDraft> = {}): Promise<GateEvent> {
-    const event = await this.deps.store.record({ ...this.baseDraft(type), ...fields });
-    this.counters.add(event);
-    this.deps.notifyOutbox();
-    return event;
+  /** Journals a non-scan event (boot, alarm) and tells the outbox. Never rejects. */
+  async recordEvent(type: EventType, fields: Partial<EventDraft> = {}): Promise<JournaledEvent> {
+    return this.journal({ ...this.baseDraft(type), ...fields });
   }
 
   private async process(
@@ -136,7 +139,11 @@ export class GateController {
   };
 
   /** The journal write comes before the relay moves (DESIGN.md "Reliability rules"). */
-  private async record(decision: Decision, nowMs: number, decisionUs: number): Promise<GateEvent> {
+  private async record(
+    decision: Decision,
+    nowMs: number,
+    decisionUs: number,
+  ): Promise<JournaledEvent> {
     const claims = decision.claims;
     const draft: EventDraft = {
       ...this.baseDraft(decision.type, nowMs),
@@ -153,19 +160,25 @@ export class GateController {
             expSec: decision.claims.exp,
           }
         : undefined;
+    return this.journal(draft, replay);
+  }
+
+  /**
+   * Journals one event and tells the outbox when it was written. An event the journal holds in
+   * memory comes back without a seq; the journal tells the outbox once it is written.
+   */
+  private async journal(draft: EventDraft, replay?: ReplayEntry): Promise<JournaledEvent> {
+    let event: JournaledEvent;
     try {
-      const event = await this.deps.store.record(draft, replay);
-      this.counters.add(event);
-      this.deps.notifyOutbox();
-      return event;
+      event = await this.deps.store.record(draft, replay);
     } catch (err) {
-      // TODO: events that cannot be journaled are only logged: a full or failing SD card loses
-      // them. The bounded memory queue and its alarm of DESIGN.md come with the offline work.
+      // Only a bare Store rejects; the ResilientJournal holds the event instead.
       this.log.error({ err, id: draft.id, type: draft.type }, 'event could not be journaled');
-      const event = { ...draft, seq: -1 };
-      this.counters.add(event);
-      return event;
+      event = draft;
     }
+    this.counters.add(event);
+    if (event.seq !== undefined) this.deps.notifyOutbox();
+    return event;
   }
 
   private async open(): Promise<Pulse | undefined> {
@@ -177,7 +190,7 @@ export class GateController {
     }
   }
 
-  private report(event: GateEvent, decision: Decision): void {
+  private report(event: JournaledEvent, decision: Decision): void {
     this.log.info(
       {
         decision: event.type,
@@ -186,6 +199,7 @@ export class GateController {
         iss: event.iss,
         cti: event.cti,
         seq: event.seq,
+        queued: event.seq === undefined ? true : undefined,
         durationUs: event.decisionUs,
       },
       'scan decided',
@@ -193,13 +207,6 @@ export class GateController {
   }
 
   private baseDraft(type: EventType, nowMs = this.deps.clock.nowMs()): EventDraft {
-    return {
-      id: uuidv7({ msecs: nowMs }),
-      ts: nowMs,
-      clock: this.deps.clock.state(),
-      site: this.settings.site,
-      gate: this.settings.gate,
-      type,
-    };
+    return newDraft(this.settings, this.deps.clock, type, nowMs);
   }
 }

@@ -6,12 +6,19 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
 import { buildClientOptions, checkBrokerUrl, jitterMs, redactUrl } from './client-options.js';
 import { ConflictDetector, type ConflictSettings } from './conflict-detector.js';
-import { OutboxPump } from './outbox-pump.js';
+import { OutboxPump, undeliverableError } from './outbox-pump.js';
 import { ReplayMarker } from './replay-marker.js';
 import { type FleetTopics, fleetTopics, type GateTopics, gateTopics } from './topics.js';
+import { TrackedPublisher } from './tracked-publish.js';
 
 /** Settings key of the connection counter sent as `session` in status messages. */
 export const SESSION_KEY = 'mqtt.session';
+
+/** Default largest event payload published, bytes (`mqtt.maxEventBytes`). */
+export const DEFAULT_MAX_EVENT_BYTES = 16_384;
+
+/** Default wait for an event's PUBACK before it counts as a failed publish, ms. */
+const PUBLISH_TIMEOUT_MS = 10_000;
 
 /** Longest wait for the `offline` status and the DISCONNECT at stop. */
 const STOP_TIMEOUT_MS = 3_000;
@@ -53,15 +60,32 @@ export interface MqttLinkOptions {
   keepaliveSec?: number;
   /** Thresholds of the client id conflict heuristic (field case M1); see CONFLICT_DEFAULTS. */
   clientIdConflict?: Partial<ConflictSettings>;
+  /** Most outbox events published per second while a backlog drains; default 200. */
+  drainPerSec?: number;
+  /**
+   * Largest event payload (JSON, bytes) published; a larger event is set aside at once with an
+   * `event_undeliverable` alarm. Keep it at or below the broker's limit (mosquitto:
+   * `message_size_limit`), which a broker may enforce by acknowledging and dropping the
+   * message: the gate could not tell. Default {@link DEFAULT_MAX_EVENT_BYTES}.
+   */
+  maxEventBytes?: number;
+  /** Wait for an event's PUBACK before the publish counts as failed, ms; default 10000. */
+  publishTimeoutMs?: number;
+  /** Failed publishes of one event before it is set aside; default 3. */
+  maxPublishAttempts?: number;
 }
 
 /** Why the link raises an alarm. */
-export type LinkAlarmReason = 'client_id_conflict';
+export type LinkAlarmReason = 'client_id_conflict' | 'event_undeliverable';
 
 /** What the link uses from the rest of the gate. */
 export interface MqttLinkDeps {
-  /** The outbox (undelivered events) and the persisted session counter. */
-  store: Store;
+  /**
+   * The outbox (undelivered events) and the persisted session counter. `setAside` (SqliteStore
+   * has it) takes an undeliverable event out of the outbox for good; without it the event is
+   * skipped until the process restarts.
+   */
+  store: Store & { setAside?: (id: string) => Promise<void> };
   /** Health figures for the telemetry topic; `ts` is added. */
   telemetry: () => Record<string, unknown> | Promise<Record<string, unknown>>;
   clock: Clock;
@@ -71,8 +95,9 @@ export interface MqttLinkDeps {
    */
   onTrustList?: (jws: string, source: string) => Promise<void>;
   /**
-   * Called once per episode of a condition operations must act on, e.g. `client_id_conflict`
-   * (another client uses this gate's client id). `detail` is for people; it names the client id.
+   * Called once per episode of a condition operations must act on: `client_id_conflict`
+   * (another client uses this gate's client id; `detail` names it) or `event_undeliverable`
+   * (an event was set aside, once per event; `detail` names its seq and id).
    * A rejection or throw is logged, never passed on.
    */
   onAlarm?: (reason: LinkAlarmReason, detail: string) => void | Promise<void>;
@@ -90,6 +115,10 @@ export interface LinkStats {
   disconnects: number;
   eventsPublished: number;
   publishFailures: number;
+  /** Events set aside as undeliverable since start (field case M4). */
+  eventsSetAside: number;
+  /** Messages held in the MQTT client's memory (queued or awaiting PUBACK); stays ~0 offline. */
+  clientHeld: number;
   telemetrySent: number;
   /** True while another client with the same id is suspected (field case M1). */
   clientIdConflict: boolean;
@@ -101,8 +130,9 @@ type StatusState = 'online' | 'offline' | 'lost';
  * The gate's MQTT link: retained status with a `lost` last will, retained info, outbox
  * delivery with QoS 1 in seq order, and telemetry. Works offline: start() never waits for the
  * broker, mqtt.js reconnects on its own, and broker errors are logged, never thrown.
- * An event in flight when the connection drops stays in mqtt.js's queue and is resent on
- * reconnect; the pump waits for it rather than publishing it a second time.
+ * Only the event in flight is ever in mqtt.js's memory: while disconnected the pump publishes
+ * nothing, the backlog stays in the store (field case M5). An event in flight when the
+ * connection drops is taken back and published again by the pump (see TrackedPublisher).
  * Speaks MQTT 3.1.1 (aedes has no MQTT 5), so a broker gives no reason when it closes the
  * connection; a kick-off loop with another client of the same id is found by a heuristic
  * ({@link ConflictDetector}), which then stretches the reconnect wait instead of fighting.
@@ -119,6 +149,7 @@ export class MqttLink {
   private readonly pump: OutboxPump;
   private readonly conflict: ConflictDetector;
   private readonly replay = new ReplayMarker();
+  private readonly publisher = new TrackedPublisher();
   private readonly clientId: string;
   private client: MqttClient | undefined;
   private telemetryTimer: NodeJS.Timeout | undefined;
@@ -144,7 +175,10 @@ export class MqttLink {
       store: deps.store,
       publish: (event) => this.publishEvent(event),
       canPublish: () => this.isConnected(),
+      setAside: (event, detail) => this.setAside(event, detail),
       log: this.log,
+      drainPerSec: options.drainPerSec,
+      maxAttempts: options.maxPublishAttempts,
     });
   }
 
@@ -202,6 +236,8 @@ export class MqttLink {
       ...this.counters,
       eventsPublished: this.pump.published,
       publishFailures: this.pump.failures,
+      eventsSetAside: this.pump.setAsideCount,
+      clientHeld: this.client === undefined ? 0 : clientHeld(this.client),
       clientIdConflict: this.conflict.inConflict,
     };
   }
@@ -209,6 +245,7 @@ export class MqttLink {
   /** Publishes the retained `offline` status when connected, then disconnects cleanly. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.pump.stop();
     clearTimeout(this.stableTimer);
     clearInterval(this.telemetryTimer);
     this.telemetryTimer = undefined;
@@ -306,6 +343,10 @@ export class MqttLink {
 
   /** At every socket close, also of failed attempts (then no connection was up). */
   private onClose(): void {
+    // A broker that closes the connection right after an event was sent most likely refused
+    // that event (field case M4), not a peer with our client id: not a sign of conflict.
+    const closedOnEvent = this.publisher.inFlight;
+    this.publisher.connectionClosed();
     const connectedAt = this.connectedAtMono;
     this.connectedAtMono = undefined;
     clearTimeout(this.stableTimer);
@@ -319,6 +360,7 @@ export class MqttLink {
     }
     this.log.warn(fields, 'link disconnected');
     this.replay.disconnected(this.deps.clock.nowMs());
+    if (closedOnEvent) return;
     if (this.conflict.connectionEnded(connectedAt, endedAt)) void this.raiseConflict();
   }
 
@@ -358,9 +400,31 @@ export class MqttLink {
     const client = this.client;
     if (client === undefined) throw new Error('link stopped');
     const backlog = this.replay.isReplay(event.ts, this.deps.clock.nowMs());
-    const payload: GateEvent = backlog ? { ...event, replay: true } : event;
-    await client.publishAsync(this.topics.events, JSON.stringify(payload), { qos: 1 });
+    const payload = JSON.stringify(backlog ? { ...event, replay: true } : event);
+    const bytes = Buffer.byteLength(payload);
+    const limit = this.options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    if (bytes > limit) {
+      throw undeliverableError(`${bytes} bytes, over mqtt.maxEventBytes (${limit})`, {
+        bytes,
+        limit,
+      });
+    }
+    const timeoutMs = this.options.publishTimeoutMs ?? PUBLISH_TIMEOUT_MS;
+    await this.publisher.publish(client, this.topics.events, payload, timeoutMs);
     this.log.debug({ seq: event.seq, id: event.id, replay: backlog }, 'event published');
+  }
+
+  /** Marks the event set aside in the store, then raises the alarm (once per event). */
+  private async setAside(event: GateEvent, detail: string): Promise<void> {
+    try {
+      await this.deps.store.setAside?.(event.id);
+    } finally {
+      try {
+        await this.deps.onAlarm?.('event_undeliverable', detail);
+      } catch (err) {
+        this.log.error({ err, reason: 'event_undeliverable' }, 'alarm not raised');
+      }
+    }
   }
 
   private async publishStatus(client: MqttClient, state: StatusState): Promise<void> {
@@ -425,6 +489,11 @@ export class MqttLink {
       return 0;
     }
   }
+}
+
+/** Messages in the client's memory: queued while offline, or awaiting their acknowledgement. */
+function clientHeld(client: MqttClient): number {
+  return client.queue.length + Object.keys(client.outgoing).length;
 }
 
 /** `1500` → `1.5 s`, `60000` → `60 s`. */

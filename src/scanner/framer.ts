@@ -8,6 +8,11 @@ export type Frame =
       kind: 'overlong';
       /** Bytes dropped from the over-long line, terminator excluded. */
       length: number;
+    }
+  | {
+      /** `stxEtx` only: bytes that came before an STX without ending a line, dropped. */
+      kind: 'noise';
+      length: number;
     };
 
 /** Options of {@link LineFramer}. */
@@ -15,10 +20,18 @@ export interface LineFramerOptions {
   terminator: Terminator;
   /** Longest line kept, in bytes, terminator excluded. A longer line is dropped whole. */
   maxLength: number;
+  /**
+   * STX/ETX framed scanners: an STX (0x02) starts a new line, dropping any unfinished one as
+   * `noise`; an ETX (0x03) ends a line and is kept in it, so a scanner that sends no CR/LF
+   * after ETX is read too.
+   */
+  stxEtx?: boolean;
 }
 
 const CR = 0x0d;
 const LF = 0x0a;
+const STX = 0x02;
+const ETX = 0x03;
 
 function isCrOrLf(byte: number): boolean {
   return byte === CR || byte === LF;
@@ -35,10 +48,12 @@ function isCrOrLf(byte: number): boolean {
  * - A line longer than `maxLength` is never buffered beyond `maxLength`: what was kept is
  *   discarded, the rest is skipped up to the next terminator, then one `overlong` frame
  *   reports how many bytes were dropped. Memory stays at `maxLength` bytes whatever arrives.
+ * - `stxEtx`: STX starts and ETX ends a line as well (see {@link LineFramerOptions.stxEtx}).
  */
 export class LineFramer {
   private readonly terminator: Terminator;
   private readonly maxLength: number;
+  private readonly stxEtx: boolean;
   private readonly buffer: Buffer;
   private length = 0;
   /** Bytes of the current over-long line so far; 0 when the current line is not over-long. */
@@ -52,12 +67,18 @@ export class LineFramer {
     }
     this.terminator = options.terminator;
     this.maxLength = options.maxLength;
+    this.stxEtx = options.stxEtx ?? false;
     this.buffer = Buffer.alloc(options.maxLength);
   }
 
   /** Bytes of an unfinished line held right now; never more than `maxLength`. */
   get bufferedBytes(): number {
     return this.length;
+  }
+
+  /** True while an unfinished line (or a pending CR, or an over-long line) is held. */
+  get hasPartialLine(): boolean {
+    return this.length > 0 || this.skipped > 0 || this.pendingCr;
   }
 
   /** Feeds one chunk; returns the frames it completed, in order. */
@@ -75,6 +96,10 @@ export class LineFramer {
   }
 
   private pushByte(byte: number, frames: Frame[]): void {
+    if (this.stxEtx && (byte === STX || byte === ETX)) {
+      this.pushFramingByte(byte, frames);
+      return;
+    }
     switch (this.terminator) {
       case 'auto':
         if (isCrOrLf(byte)) this.endLine(frames);
@@ -92,6 +117,22 @@ export class LineFramer {
         this.pushCrlfByte(byte, frames);
         return;
     }
+  }
+
+  private pushFramingByte(byte: number, frames: Frame[]): void {
+    if (this.pendingCr) {
+      this.pendingCr = false;
+      this.append(CR);
+    }
+    if (byte === STX) {
+      const dropped = this.skipped > 0 ? this.skipped : this.length;
+      if (dropped > 0) frames.push({ kind: 'noise', length: dropped });
+      this.reset();
+      this.append(STX);
+      return;
+    }
+    this.append(ETX);
+    this.endLine(frames);
   }
 
   private pushCrlfByte(byte: number, frames: Frame[]): void {

@@ -2,14 +2,21 @@ import type { Logger } from '../log.js';
 import { decodeFrame } from './decode.js';
 import { ScanDeduper } from './dedupe.js';
 import { LineFramer, type Terminator } from './framer.js';
+import { DEFAULT_STALE_LINE_MS, lineSettingsOf, type UnwrapSettings } from './settings.js';
 import { SplitReadDetector } from './split-read.js';
 import type { Scan } from './types.js';
+import { unwrapFrame } from './unwrap.js';
 
-/** Options of {@link ScanPipeline}. */
-export interface ScanPipelineOptions {
+/** Options of {@link ScanPipeline}; line settings left out take DEFAULT_LINE_SETTINGS. */
+export interface ScanPipelineOptions extends Partial<UnwrapSettings> {
   /** Put in every scan's `source`, e.g. the serial path. */
   source: string;
-  terminator: Terminator;
+  terminator?: Terminator | undefined;
+  /**
+   * An unfinished line with no new byte for this many ms is dropped before the next byte is
+   * framed, so noise at power-up never joins the next scan; 0 never drops. Default 500.
+   */
+  staleLineMs?: number | undefined;
   /** Longest line kept, in bytes; a longer line is dropped and counted. */
   maxLength: number;
   /** The same text again within this many ms is suppressed; 0 turns it off. */
@@ -24,14 +31,15 @@ export interface ScanPipelineCounts {
   duplicates: number;
   /** Lines dropped for being longer than `maxLength`. */
   overlong: number;
-  /** Lines dropped for invalid UTF-8 or control bytes. */
+  /** Lines dropped for invalid UTF-8, control bytes, missing STX/ETX, noise or staleness. */
   rejected: number;
   /** Pairs of lines taken for one read cut in two by a stray terminator (S4). */
   suspicious: number;
 }
 
 /**
- * The path every scanner driver runs its bytes through: frame → decode → de-duplicate.
+ * The path every scanner driver runs its bytes through: frame → unwrap what the device profile
+ * names (STX/ETX, BOM, edge control bytes, prefix, suffix) → decode → de-duplicate.
  * Only texts that decode cleanly become scans; over-long and undecodable lines are counted
  * and logged (redacted by previewBytes, never raw) and go no further, so the gate never sees
  * them. Two texts that look like one token cut in two are still passed on (the gate denies
@@ -39,6 +47,10 @@ export interface ScanPipelineCounts {
  */
 export class ScanPipeline {
   private readonly options: ScanPipelineOptions;
+  private readonly unwrap: UnwrapSettings;
+  private readonly staleLineMs: number;
+  /** When the last chunk arrived (performance.now() ms), for dropping a stale partial line. */
+  private lastChunkMono: number | undefined;
   private readonly log: Logger;
   private readonly framer: LineFramer;
   private readonly deduper: ScanDeduper;
@@ -55,7 +67,15 @@ export class ScanPipeline {
   constructor(options: ScanPipelineOptions, log: Logger) {
     this.options = options;
     this.log = log;
-    this.framer = new LineFramer({ terminator: options.terminator, maxLength: options.maxLength });
+    const { framing, stripPrefix, stripSuffix, stripBom, stripControl, terminator } =
+      lineSettingsOf(options);
+    this.unwrap = { framing, stripPrefix, stripSuffix, stripBom, stripControl };
+    this.staleLineMs = options.staleLineMs ?? DEFAULT_STALE_LINE_MS;
+    this.framer = new LineFramer({
+      terminator,
+      maxLength: options.maxLength,
+      stxEtx: framing === 'stx-etx',
+    });
     this.deduper = new ScanDeduper({ windowMs: options.dedupeMs });
   }
 
@@ -67,7 +87,12 @@ export class ScanPipeline {
    */
   push(chunk: Buffer, receivedMono: number): Scan[] {
     const scans: Scan[] = [];
+    this.dropStaleLine(receivedMono);
     for (const frame of this.framer.push(chunk)) {
+      if (frame.kind === 'noise') {
+        this.dropped(frame.length, 'scanner noise before STX dropped');
+        continue;
+      }
       if (frame.kind === 'overlong') {
         this.counts.overlong += 1;
         this.splitReads.reset();
@@ -91,6 +116,25 @@ export class ScanPipeline {
   resetFraming(): void {
     this.framer.reset();
     this.splitReads.reset();
+    this.lastChunkMono = undefined;
+  }
+
+  /** Drops an unfinished line that has had no new byte for staleLineMs (power-up noise). */
+  private dropStaleLine(receivedMono: number): void {
+    const last = this.lastChunkMono;
+    this.lastChunkMono = receivedMono;
+    if (this.staleLineMs <= 0 || last === undefined || !this.framer.hasPartialLine) return;
+    if (receivedMono - last < this.staleLineMs) return;
+    const lengthBytes = this.framer.bufferedBytes;
+    this.framer.reset();
+    this.dropped(lengthBytes, 'scanner stale partial line dropped');
+  }
+
+  /** Counts and logs bytes dropped without becoming a line; lengths only, never content. */
+  private dropped(lengthBytes: number, msg: string): void {
+    this.counts.rejected += 1;
+    this.splitReads.reset();
+    this.log.warn({ lengthBytes, rejectedTotal: this.counts.rejected }, msg);
   }
 
   /** A copy of the counters. */
@@ -100,7 +144,10 @@ export class ScanPipeline {
 
   private acceptLine(bytes: Buffer, receivedMono: number): Scan | undefined {
     this.counts.frames += 1;
-    const decoded = decodeFrame(bytes);
+    const unwrapped = unwrapFrame(bytes, this.unwrap);
+    // Only framing was sent (e.g. STX ETX, or the prefix alone): nothing was scanned.
+    if (unwrapped.ok && unwrapped.bytes.length === 0) return undefined;
+    const decoded = unwrapped.ok ? decodeFrame(unwrapped.bytes) : unwrapped;
     if (!decoded.ok) {
       this.counts.rejected += 1;
       this.splitReads.reset(); // a pair is two adjacent frames

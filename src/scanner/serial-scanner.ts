@@ -1,28 +1,26 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
 import { SerialPort } from 'serialport';
-import type { Config } from '../config/schema.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { backoffDelayMs } from './backoff.js';
 import {
   describePermissionDenied,
   type PermissionProbe,
   systemPermissionProbe,
 } from './permission.js';
 import { ScanPipeline } from './pipeline.js';
+import { ReconnectState } from './reconnect-state.js';
+import { type LineSettings, lineSettingsOf, type ScannerSettings } from './settings.js';
 import type { Scan, Scanner, ScannerStats } from './types.js';
 
-/** Options of {@link SerialScanner}: the `scanner` section of the configuration. */
+/**
+ * Options of {@link SerialScanner}: the `scanner` settings with its profile applied
+ * (resolveScannerSettings); line settings left out take DEFAULT_LINE_SETTINGS.
+ */
 export type SerialScannerOptions = Pick<
-  Config['scanner'],
-  | 'path'
-  | 'baudRate'
-  | 'terminator'
-  | 'maxLength'
-  | 'dedupeMs'
-  | 'reconnectMinMs'
-  | 'reconnectMaxMs'
->;
+  ScannerSettings,
+  'path' | 'maxLength' | 'dedupeMs' | 'reconnectMinMs' | 'reconnectMaxMs'
+> &
+  Partial<LineSettings> & { staleLineMs?: number | undefined };
 
 /** What {@link SerialScanner} reads from the system besides the port; injected by tests. */
 export interface SerialScannerDeps {
@@ -36,6 +34,32 @@ const systemDeps: SerialScannerDeps = {
   probeAccess: (path) => accessSync(path, constants.R_OK | constants.W_OK),
   permission: systemPermissionProbe,
 };
+
+/** While the device is missing, its path is tried at least this often (field case S7). */
+export const MISSING_POLL_MS = 500;
+/**
+ * For this long after a missing device appears, a permission denial is taken for udev not
+ * having set the device's group yet: retried quickly and not logged.
+ */
+export const UDEV_SETTLE_MS = 2_000;
+
+/**
+ * While connected, the path is checked this often: a device whose path is gone or points at
+ * another device is taken as unplugged even when the driver saw no hang-up on its handle.
+ */
+export const PRESENCE_CHECK_MS = 500;
+
+/** The reason of an open that failed because the path does not exist. */
+const MISSING = 'ENOENT';
+
+/** The device a (stable) path points at right now, e.g. /dev/ttyACM1; the path if unresolvable. */
+function resolveDevice(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
 
 /** The reason of an open that failed for lack of permission (field case S8). */
 const PERMISSION_DENIED = 'EACCES';
@@ -75,15 +99,21 @@ function releasePort(port: SerialPort): Promise<void> {
 }
 
 /**
- * A QR scanner on a serial line (USB-CDC or UART), read with `serialport`.
+ * A QR scanner on a serial line (USB-CDC or UART), read with `serialport`, with the line
+ * settings of its device profile (baud rate, data bits, parity, stop bits, framing).
  *
  * The device may be missing at start, unplugged or renumbered at any time: the scanner then
  * reopens it with exponential backoff (reconnectMinMs to reconnectMaxMs, with jitter) and
- * never throws or crashes the process. It logs once per change of state (connected,
- * disconnected with the reason, a new reason for failing to open), not once per attempt.
- * Without permission to open the device (EACCES) it logs `scanner permission denied` with the
- * fix and retries only every reconnectMaxMs: that does not mend itself in milliseconds.
- * Every (re)open drops any half line, so a line cut by a disconnect never joins the next scan.
+ * never throws or crashes the process. While the path is missing it is tried at least every
+ * {@link MISSING_POLL_MS}, so a replugged scanner is read again within a second. Name it by a
+ * stable `/dev/serial/by-id/…` link: each (re)open follows the link again, and `scanner
+ * connected` names the device it resolved to and, when it changed, the one before (S7).
+ * It logs once per change of state (connected, disconnected with the reason, a new reason for
+ * failing to open), not once per attempt. Without permission to open the device (EACCES) it
+ * logs `scanner permission denied` with the fix and retries only every reconnectMaxMs: that
+ * does not mend itself in milliseconds (except just after the device appeared, while udev
+ * may still be setting its group). The dead handle is closed before any reopen, and every
+ * (re)open drops any half line, so a line cut by a disconnect never joins the next scan.
  */
 export class SerialScanner implements Scanner {
   private readonly options: SerialScannerOptions;
@@ -92,18 +122,19 @@ export class SerialScanner implements Scanner {
   private readonly configuredMinMs: number;
   private readonly log: Logger;
   private readonly pipeline: ScanPipeline;
+  private readonly state: ReconnectState;
   private onScan: ((scan: Scan) => void) | undefined;
   private port: SerialPort | undefined;
   private pendingOpen: Promise<void> | undefined;
+  /** The close of a lost port; a reopen waits for it, so the dead handle is closed first. */
+  private releasing: Promise<void> = Promise.resolve();
   private retryTimer: NodeJS.Timeout | undefined;
+  private presenceTimer: NodeJS.Timeout | undefined;
   private running = false;
-  private connected = false;
-  private everConnected = false;
-  /** Failed attempts since the last successful open; drives the backoff. */
-  private failures = 0;
-  private reconnects = 0;
-  /** The reason last logged, so a retry failing for the same reason stays quiet. */
-  private loggedReason: string | undefined;
+  /** The device the path resolved to at the last successful open. */
+  private device: string | undefined;
+  /** performance.now() when an open last failed because the path was missing. */
+  private missingAtMono: number | undefined;
 
   /**
    * Stores its options only; nothing is opened before {@link SerialScanner.start}.
@@ -111,14 +142,21 @@ export class SerialScanner implements Scanner {
    * @param deps system access; tests inject fakes, the daemon leaves it out.
    */
   constructor(options: SerialScannerOptions, log: Logger, deps: Partial<SerialScannerDeps> = {}) {
-    this.options = {
-      ...options,
-      reconnectMinMs: Math.min(options.reconnectMinMs, options.reconnectMaxMs),
-    };
+    const reconnectMinMs = Math.min(options.reconnectMinMs, options.reconnectMaxMs);
+    this.options = { ...options, reconnectMinMs };
     this.configuredMinMs = options.reconnectMinMs;
     this.deps = { ...systemDeps, ...deps };
     this.log = log.child({ component: 'scanner', path: options.path });
     this.pipeline = new ScanPipeline({ ...options, source: options.path }, this.log);
+    this.state = new ReconnectState(
+      {
+        reconnectMinMs,
+        reconnectMaxMs: options.reconnectMaxMs,
+        logFailure: (reason, err) => this.logOpenFailure(reason, err),
+        delayMs: (reason, backoffMs) => this.retryDelayMs(reason, backoffMs),
+      },
+      this.log,
+    );
   }
 
   /**
@@ -139,18 +177,20 @@ export class SerialScanner implements Scanner {
     this.onScan = undefined;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    this.stopPresenceCheck();
     await this.pendingOpen;
 
     const port = this.port;
     this.port = undefined;
     if (port !== undefined) await releasePort(port);
-    if (this.connected) this.log.info('scanner stopped');
-    this.connected = false;
+    await this.releasing;
+    if (this.state.connected) this.log.info('scanner stopped');
+    this.state.connected = false;
   }
 
   stats(): ScannerStats {
     const { frames, duplicates, overlong, rejected, suspicious } = this.pipeline.stats();
-    const { connected, reconnects } = this;
+    const { connected, reconnects } = this.state;
     return { connected, frames, duplicates, overlong, rejected, suspicious, reconnects };
   }
 
@@ -166,14 +206,23 @@ export class SerialScanner implements Scanner {
 
   private openPort(): Promise<void> {
     this.retryTimer = undefined;
-    this.pendingOpen = new Promise<void>((resolve) => {
+    this.pendingOpen = this.releasing
+      .then(() => this.attemptOpen())
+      .finally(() => {
+        this.pendingOpen = undefined;
+      });
+    return this.pendingOpen;
+  }
+
+  private attemptOpen(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (!this.running) {
+        resolve();
+        return;
+      }
       let port: SerialPort;
       try {
-        port = new SerialPort({
-          path: this.options.path,
-          baudRate: this.options.baudRate,
-          autoOpen: false,
-        });
+        port = new SerialPort({ ...this.portSettings(), autoOpen: false });
       } catch (err) {
         this.onLost(undefined, err);
         resolve();
@@ -190,22 +239,47 @@ export class SerialScanner implements Scanner {
         else this.onOpened(port);
         resolve();
       });
-    }).finally(() => {
-      this.pendingOpen = undefined;
     });
-    return this.pendingOpen;
+  }
+
+  /** serialport's settings from the profile's line settings. */
+  private portSettings() {
+    const line = lineSettingsOf(this.options);
+    return {
+      path: this.options.path,
+      baudRate: line.baudRate,
+      dataBits: line.dataBits as 5 | 6 | 7 | 8,
+      parity: line.parity,
+      stopBits: line.stopBits,
+    };
   }
 
   private onOpened(port: SerialPort): void {
     // After stop() began, stop() itself closes this port once the open has settled.
     if (port !== this.port || !this.running) return;
     this.pipeline.resetFraming();
-    this.connected = true;
-    if (this.everConnected) this.reconnects += 1;
-    this.everConnected = true;
-    this.failures = 0;
-    this.loggedReason = undefined;
-    this.log.info({ reconnects: this.reconnects }, 'scanner connected');
+    const previousDevice = this.device;
+    this.device = resolveDevice(this.options.path);
+    this.missingAtMono = undefined;
+    const changed = previousDevice !== undefined && previousDevice !== this.device;
+    this.state.onConnected({ device: this.device, ...(changed ? { previousDevice } : {}) });
+    this.presenceTimer = setInterval(() => this.checkPresence(port), PRESENCE_CHECK_MS);
+    this.presenceTimer.unref();
+  }
+
+  /** Lets go of a port whose path vanished or now names another device (unplug, replug). */
+  private checkPresence(port: SerialPort): void {
+    if (port !== this.port) return;
+    if (!existsSync(this.options.path)) {
+      this.onLost(port, new Error('device path is gone'), 'gone');
+    } else if (resolveDevice(this.options.path) !== this.device) {
+      this.onLost(port, new Error('device path now names another device'), 'replaced');
+    }
+  }
+
+  private stopPresenceCheck(): void {
+    clearInterval(this.presenceTimer);
+    this.presenceTimer = undefined;
   }
 
   /** Handles a failed open, a disconnect, a close or a stream error: let go, then retry. */
@@ -213,18 +287,21 @@ export class SerialScanner implements Scanner {
     if (port !== undefined) {
       if (port !== this.port) return;
       this.port = undefined;
-      void releasePort(port);
+      this.stopPresenceCheck();
+      this.releasing = releasePort(port);
     }
-    if (!this.running) return;
+    if (!this.running || this.retryTimer !== undefined) return;
+    if (reason === MISSING) this.missingAtMono ??= performance.now();
+    const delayMs = this.justAppeared(reason)
+      ? this.state.onQuietFailure()
+      : this.state.onFailed(reason, err, { device: this.device });
+    this.retryTimer = setTimeout(() => void this.openPort(), delayMs);
+  }
 
-    if (this.connected) {
-      this.connected = false;
-      this.log.warn({ reason, detail: describeError(err) }, 'scanner disconnected');
-    } else if (reason !== this.loggedReason) {
-      this.logOpenFailure(reason, err);
-    }
-    this.loggedReason = reason;
-    this.scheduleRetry(reason);
+  /** A permission denial just after a missing device appeared: udev may not be done yet. */
+  private justAppeared(reason: string): boolean {
+    if (reason !== PERMISSION_DENIED || this.missingAtMono === undefined) return false;
+    return performance.now() - this.missingAtMono < UDEV_SETTLE_MS;
   }
 
   private logOpenFailure(reason: string, err: unknown): void {
@@ -239,16 +316,15 @@ export class SerialScanner implements Scanner {
     );
   }
 
-  /** Retries with backoff; without permission, only every reconnectMaxMs from the start. */
-  private scheduleRetry(reason: string): void {
-    if (!this.running || this.retryTimer !== undefined) return;
-    const { reconnectMinMs, reconnectMaxMs } = this.options;
-    const delayMs =
-      reason === PERMISSION_DENIED
-        ? reconnectMaxMs
-        : backoffDelayMs(this.failures, reconnectMinMs, reconnectMaxMs);
-    this.failures += 1;
-    this.retryTimer = setTimeout(() => void this.openPort(), delayMs);
+  /**
+   * Without permission, only every reconnectMaxMs; a missing device at least every
+   * MISSING_POLL_MS (or reconnectMinMs if longer); anything else with backoff.
+   */
+  private retryDelayMs(reason: string, backoffMs: number): number {
+    if (reason === PERMISSION_DENIED) return this.options.reconnectMaxMs;
+    if (reason === MISSING)
+      return Math.min(backoffMs, Math.max(MISSING_POLL_MS, this.options.reconnectMinMs));
+    return backoffMs;
   }
 
   private onData(port: SerialPort, chunk: Buffer): void {

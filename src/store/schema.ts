@@ -42,6 +42,14 @@ const MIGRATIONS: readonly string[] = [
   );
   INSERT INTO settings (key, value) VALUES ('${LAST_SEQ_KEY}', '0');
   `,
+  // 2: events the broker will not take (field case M4) are set aside: kept in the journal,
+  // out of the outbox, never pruned by retention.
+  `
+  ALTER TABLE events ADD COLUMN set_aside_at INTEGER;
+  DROP INDEX events_outbox;
+  CREATE INDEX events_outbox ON events (seq) WHERE delivered_at IS NULL AND set_aside_at IS NULL;
+  CREATE INDEX replay_exp ON replay (exp_sec);
+  `,
 ];
 
 /** The schema version this code writes. */

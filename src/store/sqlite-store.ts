@@ -1,14 +1,29 @@
 import { RidergateError } from '../errors.js';
 import type { EventDraft, GateEvent } from '../event.js';
 import type { Logger } from '../log.js';
-import { openStoreDb, type StoreRecovery } from './open-store.js';
+import {
+  type CheckpointResult,
+  checkpoint,
+  pruneDeliveredBatch,
+  pruneReplayBatch,
+  pruneRevocationsBatch,
+} from './housekeeping.js';
+import { BUSY_TIMEOUT_MS, openStoreDb, type StoreRecovery } from './open-store.js';
 import { CURRENT_SCHEMA_VERSION, LAST_SEQ_KEY } from './schema.js';
 import { DEFAULT_SEQ_BLOCK, SeqCeiling } from './seq-ceiling.js';
 import type { SqliteDb } from './sqlite.js';
 import { storeError } from './store-errors.js';
 import type { ReplayEntry, Store } from './types.js';
 
+export type { CheckpointResult } from './housekeeping.js';
 export type { StoreRecovery } from './open-store.js';
+
+/** Rows deleted by one pruning transaction, per table. */
+export interface PruneCounts {
+  events: number;
+  replay: number;
+  revocations: number;
+}
 
 /** Most `?` placeholders in one `IN (...)` list; SQLite's default limit is far higher. */
 const IN_CHUNK = 500;
@@ -150,7 +165,8 @@ export class SqliteStore implements Store {
   undelivered(limit: number): Promise<GateEvent[]> {
     return this.serial('undelivered', async (db) => {
       const rows = await db.all<{ payload: string }>(
-        'SELECT payload FROM events WHERE delivered_at IS NULL ORDER BY seq LIMIT ?',
+        'SELECT payload FROM events WHERE delivered_at IS NULL AND set_aside_at IS NULL ' +
+          'ORDER BY seq LIMIT ?',
         [limit],
       );
       return rows.map((row) => JSON.parse(row.payload) as GateEvent);
@@ -171,10 +187,61 @@ export class SqliteStore implements Store {
     });
   }
 
+  /**
+   * Takes an event the broker will not take out of the outbox (field case M4). It stays in the
+   * journal, undelivered, and retention never prunes it.
+   */
+  setAside(id: string): Promise<void> {
+    return this.serial('setAside', async (db) => {
+      await db.run('UPDATE events SET set_aside_at = ? WHERE id = ? AND delivered_at IS NULL', [
+        Date.now(),
+        id,
+      ]);
+    });
+  }
+
+  /** Number of events set aside (see {@link setAside}). */
+  setAsideCount(): Promise<number> {
+    return this.serial('setAsideCount', async (db) => {
+      const row = await db.get<{ n: number }>(
+        'SELECT COUNT(*) AS n FROM events WHERE set_aside_at IS NOT NULL',
+      );
+      return row?.n ?? 0;
+    });
+  }
+
+  /**
+   * One small pruning transaction: up to `limit` rows from each table. Deletes delivered events
+   * stamped before `eventsBeforeMs` (never undelivered or set-aside ones), replay entries of
+   * tokens that expired before `replayBeforeSec`, revocations that ended before `nowSec`.
+   * Small transactions keep each turn in the store's queue short, so a scan's record waits
+   * for one batch at most.
+   */
+  pruneBatch(
+    cutoff: { eventsBeforeMs: number; replayBeforeSec: number; nowSec: number },
+    limit: number,
+  ): Promise<PruneCounts> {
+    return this.transaction('prune', async (db) => ({
+      events: await pruneDeliveredBatch(db, cutoff.eventsBeforeMs, limit),
+      replay: await pruneReplayBatch(db, cutoff.replayBeforeSec, limit),
+      revocations: await pruneRevocationsBatch(db, cutoff.nowSec, limit),
+    }));
+  }
+
+  /** A WAL checkpoint in the store's queue; see {@link checkpoint} for the modes. */
+  checkpoint(mode: 'passive' | 'truncate'): Promise<CheckpointResult> {
+    return this.serial('checkpoint', (db) => checkpoint(db, mode, BUSY_TIMEOUT_MS));
+  }
+
+  /** The write-ahead log file beside the database. */
+  get walPath(): string {
+    return `${this.path}-wal`;
+  }
+
   outboxDepth(): Promise<number> {
     return this.serial('outboxDepth', async (db) => {
       const row = await db.get<{ n: number }>(
-        'SELECT COUNT(*) AS n FROM events WHERE delivered_at IS NULL',
+        'SELECT COUNT(*) AS n FROM events WHERE delivered_at IS NULL AND set_aside_at IS NULL',
       );
       return row?.n ?? 0;
     });

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { GateApp } from '../../src/app.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import type { GateEvent } from '../../src/event.js';
+import type { JournaledEvent } from '../../src/gate/resilient-journal.js';
 import { SimRelay } from '../../src/gpio/sim-relay.js';
 import { silentLogger } from '../../src/log.js';
 import { SimScanner } from '../../src/scanner/sim-scanner.js';
@@ -18,8 +18,8 @@ export interface TestGate {
   config: Config;
   /** A fresh valid token of the provisioned issuer, for this gate's site. */
   token(sub?: string): string;
-  /** Feeds one scan and resolves with the event it produced. */
-  scan(text: string): Promise<GateEvent | undefined>;
+  /** Feeds one scan and resolves with the event it produced (no `seq` while held in memory). */
+  scan(text: string): Promise<JournaledEvent | undefined>;
 }
 
 /** Keys and a signed trust list in `dir`, made once per test file. */

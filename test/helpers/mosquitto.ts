@@ -34,10 +34,12 @@ interface Running {
 /**
  * Starts mosquitto with anonymous access and no persistence (retained messages are lost on
  * restart) and resolves once it accepts TCP connections.
+ * @param extraConfig lines appended to mosquitto.conf, e.g. `['message_size_limit 1024']`;
+ * kept across restarts.
  */
-export async function startMosquitto(): Promise<Mosquitto> {
+export async function startMosquitto(extraConfig: readonly string[] = []): Promise<Mosquitto> {
   const port = await freePort();
-  let running: Running | undefined = await launch(port);
+  let running: Running | undefined = await launch(port, extraConfig);
 
   const stop = async (): Promise<void> => {
     const current = running;
@@ -52,7 +54,7 @@ export async function startMosquitto(): Promise<Mosquitto> {
     stop,
     restart: async () => {
       await stop();
-      running = await launch(port);
+      running = await launch(port, extraConfig);
     },
   };
 }
@@ -70,10 +72,15 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function launch(port: number): Promise<Running> {
+async function launch(port: number, extraConfig: readonly string[]): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'ridergate-mosquitto-'));
   const confPath = join(dir, 'mosquitto.conf');
-  const conf = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false'];
+  const conf = [
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    'persistence false',
+    ...extraConfig,
+  ];
   writeFileSync(confPath, `${conf.join('\n')}\n`);
   const child = spawn(MOSQUITTO_BIN, ['-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

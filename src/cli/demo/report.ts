@@ -44,7 +44,7 @@ export function printCase(out: Out, n: number, total: number, c: DemoCase, r: Ca
   else {
     const reason = r.event.reason === undefined ? '' : ` (${r.event.reason})`;
     out(
-      `  decision  ${r.event.type}${reason}, decided in ${ms(r.decisionMs ?? 0)}, journaled as seq ${r.event.seq}`,
+      `  decision  ${r.event.type}${reason}, decided in ${ms(r.decisionMs ?? 0)}, ${r.event.seq === undefined ? 'held in memory (store unavailable)' : `journaled as seq ${r.event.seq}`}`,
     );
   }
   if (r.relay.length === 0) out('  relay     did not move');

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GateEvent } from '../../event.js';
 import type { ScanOutcome } from '../../gate/gate-controller.js';
+import type { JournaledEvent } from '../../gate/resilient-journal.js';
 import type { RelayChange, SimRelay } from '../../gpio/sim-relay.js';
 import { decodeQrPng, renderQr } from '../qr-image.js';
 import type { DemoCase } from './demo-cases.js';
@@ -12,7 +12,7 @@ export interface CaseResult {
   ok: boolean;
   problems: string[];
   qr: { file: string; version: number; modules: number; decodedChars: number; identical: boolean };
-  event?: GateEvent;
+  event?: JournaledEvent;
   decisionMs?: number;
   relay: { activeAtMs: number; inactiveAtMs: number }[];
   ops?: OpsMessage;

@@ -143,4 +143,18 @@ describe('configuration loading', () => {
       /relay\.pin: got 99; must be <= 63/,
     );
   });
+
+  it('names an unknown scanner profile and a tcp scanner without host at load time', () => {
+    expect(
+      problemsOf(write('gate: { site: s, id: g }\nscanner: { profile: no-such-scanner }\n')),
+    ).toEqual([
+      expect.stringMatching(
+        /^scanner\.profile: got "no-such-scanner"; no such scanner profile .*known: .*generic-cdc-cr/,
+      ),
+    ]);
+    expect(problemsOf(write('gate: { site: s, id: g }\nscanner: { driver: tcp }\n'))).toEqual([
+      expect.stringMatching(/^scanner\.host: missing/),
+      expect.stringMatching(/^scanner\.port: missing/),
+    ]);
+  });
 });

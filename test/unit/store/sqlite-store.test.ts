@@ -56,7 +56,7 @@ describe('SqliteStore', () => {
     const pragmas = await store.pragmas();
     expect(pragmas).toMatchObject({ journalMode: 'wal', synchronous: 'full' });
     expect(pragmas.busyTimeoutMs).toBeGreaterThan(0);
-    expect(await store.getSetting('schema_version')).toBe('1');
+    expect(await store.getSetting('schema_version')).toBe('2');
   });
 
   it('gives consecutive seqs that survive close and reopen', async () => {

@@ -91,7 +91,7 @@ describe('store.path errors', () => {
 
     expect(await openFailure(path)).toBe(
       `store.path ${path}: written by a newer ridergate (schema version 99; this one reads ` +
-        'up to 1): upgrade ridergate, or point store.path at another file',
+        'up to 2): upgrade ridergate, or point store.path at another file',
     );
     const check = await SqliteDb.open(path, true);
     const tables = await check.all<{ name: string }>(

@@ -1,0 +1,272 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Clock } from '../../src/clock.js';
+import type { EventDraft, GateEvent } from '../../src/event.js';
+import { type LinkAlarmReason, MqttLink, type MqttLinkOptions } from '../../src/link/mqtt-link.js';
+import { gateTopics } from '../../src/link/topics.js';
+import { silentLogger } from '../../src/log.js';
+import { readJournal } from '../../src/store/journal-reader.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { type Mosquitto, mosquittoMissing, startMosquitto } from '../helpers/mosquitto.js';
+import { waitUntil } from '../helpers/pty.js';
+
+const TOPICS = gateTopics('ridergate/v1', 'north', 'g1');
+const clock: Clock = {
+  nowMs: () => Date.now(),
+  monoMs: () => performance.now(),
+  state: () => 'synced',
+};
+
+interface Arrival {
+  event: GateEvent;
+  atMs: number;
+}
+
+/**
+ * Operations' subscriber with a persistent session (clean: false, QoS 1): the broker keeps its
+ * subscription and queues its messages across a broker restart (persistence on), so nothing
+ * the gate publishes right after the restart is missed by the test.
+ */
+class EventWatcher {
+  readonly arrivals: Arrival[] = [];
+  private constructor(readonly client: MqttClient) {
+    client.on('message', (topic, payload) => {
+      if (topic !== TOPICS.events) return;
+      this.arrivals.push({
+        event: JSON.parse(payload.toString()) as GateEvent,
+        atMs: performance.now(),
+      });
+    });
+  }
+
+  static async connect(url: string): Promise<EventWatcher> {
+    const client = await connectAsync(url, {
+      clientId: `ops-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+      clean: false,
+      reconnectPeriod: 100,
+    });
+    const watcher = new EventWatcher(client);
+    await client.subscribeAsync(TOPICS.events, { qos: 1 });
+    return watcher;
+  }
+
+  /** Events by id, first arrival kept (consumers de-duplicate on id). */
+  unique(): GateEvent[] {
+    const seen = new Map<string, GateEvent>();
+    for (const { event } of this.arrivals) if (!seen.has(event.id)) seen.set(event.id, event);
+    return [...seen.values()];
+  }
+}
+
+let dir: string;
+let store: SqliteStore;
+let link: MqttLink | undefined;
+let broker: Mosquitto | undefined;
+let watcher: EventWatcher | undefined;
+let alarms: { reason: LinkAlarmReason; detail: string }[];
+let draftCount = 0;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ridergate-outbox-'));
+  store = new SqliteStore(join(dir, 'gate.db'), silentLogger());
+  await store.open();
+  alarms = [];
+});
+
+afterEach(async () => {
+  await link?.stop();
+  link = undefined;
+  await watcher?.client.endAsync(true);
+  watcher = undefined;
+  await broker?.stop();
+  broker = undefined;
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(mosquittoMissing() !== undefined)('outbox with mosquitto', () => {
+  it('M5: 1,000 events recorded while the broker is stopped all arrive after it returns, in seq order, held by the store and not the client', async () => {
+    broker = await startMosquitto(persistentBroker(dir));
+    watcher = await EventWatcher.connect(broker.url);
+    // The watcher (100 ms) must be back on the restarted broker before the link (1-1.5 s)
+    // starts delivering, or the test would measure the watcher's reconnect, not the gate.
+    link = await startLink(broker.url, {
+      drainPerSec: 2_000,
+      reconnectMinMs: 1_000,
+      reconnectMaxMs: 1_500,
+    });
+    await waitUntil(() => link?.isConnected() === true, 'link connected');
+
+    await broker.stop();
+    await waitUntil(() => link?.isConnected() === false, 'link sees the outage');
+    const recorded: GateEvent[] = [];
+    let mostHeld = 0;
+    for (let i = 0; i < 1_000; i++) {
+      recorded.push(await store.record(draft()));
+      link.notify();
+      mostHeld = Math.max(mostHeld, link.stats().clientHeld);
+    }
+    expect(await store.outboxDepth()).toBe(1_000);
+    expect(mostHeld).toBe(0);
+
+    await broker.restart();
+    await waitUntil(() => (watcher?.unique().length ?? 0) >= 1_000, '1,000 events arrive', {
+      timeoutMs: 20_000,
+    });
+    const arrived = watcher.unique();
+    expect(arrived.map((e) => e.id)).toEqual(recorded.map((e) => e.id));
+    expect(arrived.map((e) => e.seq)).toEqual(recorded.map((e) => e.seq));
+    expect(arrived.every((e) => e.replay === true)).toBe(true);
+    await waitForDepth(0);
+    expect(link.stats().clientHeld).toBe(0);
+  });
+
+  it('drains a backlog no faster than mqtt.drainPerSec', async () => {
+    const perSec = 150;
+    const count = 450;
+    broker = await startMosquitto();
+    watcher = await EventWatcher.connect(broker.url);
+    for (let i = 0; i < count; i++) await store.record(draft());
+
+    const startedMs = performance.now();
+    link = await startLink(broker.url, { drainPerSec: perSec });
+    await waitUntil(() => (watcher?.unique().length ?? 0) >= count, 'backlog delivered', {
+      timeoutMs: 20_000,
+    });
+    const elapsedSec = (performance.now() - startedMs) / 1000;
+    // The first batch goes at once; the rest are paced: at least (count - batch) / perSec.
+    expect(elapsedSec).toBeGreaterThan(((count - 50) / perSec) * 0.8);
+    // No one-second window holds much more than perSec arrivals (a batch of slack).
+    const times = watcher.arrivals.map((a) => a.atMs);
+    let busiest = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while ((times[i] ?? 0) - (times[j] ?? 0) >= 1_000) j++;
+      busiest = Math.max(busiest, i - j + 1);
+    }
+    expect(busiest).toBeLessThanOrEqual(perSec + 50);
+  });
+
+  it('M4: an event over the broker size limit is set aside with an alarm and the next event is delivered', async () => {
+    // mosquitto acknowledges and drops an over-limit PUBLISH (message_size_limit): the gate
+    // must refuse it itself, by mqtt.maxEventBytes.
+    broker = await startMosquitto(['message_size_limit 2048']);
+    watcher = await EventWatcher.connect(broker.url);
+    link = await startLink(broker.url, { maxEventBytes: 2048 });
+    await waitUntil(() => link?.isConnected() === true, 'link connected');
+
+    const [before, big, after] = await recordThree();
+    link.notify();
+    await waitUntil(() => alarms.length === 1, 'alarm raised');
+    await waitUntil(() => (watcher?.unique().length ?? 0) === 2, 'the small events arrive');
+    expect(watcher.unique().map((e) => e.id)).toEqual([before.id, after.id]);
+    expect(alarms[0]?.reason).toBe('event_undeliverable');
+    expect(alarms[0]?.detail).toContain(`event seq ${big.seq} (id ${big.id}) set aside`);
+    expect(alarms[0]?.detail).toContain('over mqtt.maxEventBytes (2048)');
+    await expectSetAsideInJournal(big);
+  });
+
+  it('M4: a broker that drops the connection on an oversize packet does not block the outbox', async () => {
+    // max_packet_size makes mosquitto close the connection of an MQTT 3.1.1 client that sends
+    // a larger packet; mqtt.js would resend it at every reconnection.
+    broker = await startMosquitto(['max_packet_size 2048']);
+    watcher = await EventWatcher.connect(broker.url);
+    link = await startLink(broker.url, { maxPublishAttempts: 3, publishTimeoutMs: 2_000 });
+    await waitUntil(() => link?.isConnected() === true, 'link connected');
+
+    const [before, big, after] = await recordThree();
+    link.notify();
+    await waitUntil(() => (watcher?.unique().length ?? 0) === 2, 'the small events arrive', {
+      timeoutMs: 20_000,
+    });
+    expect(watcher.unique().map((e) => e.id)).toEqual([before.id, after.id]);
+    expect(alarms.map((a) => a.reason)).toEqual(['event_undeliverable']);
+    expect(alarms[0]?.detail).toContain(`set aside after 3 failed publishes`);
+    expect(link.stats()).toMatchObject({ eventsSetAside: 1, clientIdConflict: false });
+    await expectSetAsideInJournal(big);
+    await waitUntil(() => link?.isConnected() === true, 'link connected again');
+  });
+});
+
+/** Broker settings that keep the watcher's session and queued messages across a restart. */
+function persistentBroker(base: string): string[] {
+  const location = mkdtempSync(join(base, 'mosquitto-'));
+  return [
+    'persistence true',
+    `persistence_location ${location}/`,
+    'max_queued_messages 0',
+    'max_inflight_messages 0',
+  ];
+}
+
+/** A small event, one of about 5 KB (a very long `sub`), another small one. */
+async function recordThree(): Promise<[GateEvent, GateEvent, GateEvent]> {
+  return [
+    await store.record(draft()),
+    await store.record(draft({ sub: `rider-${'x'.repeat(5_000)}` })),
+    await store.record(draft()),
+  ];
+}
+
+/** Polls the outbox depth (the store answers asynchronously) until it is `depth`. */
+async function waitForDepth(depth: number): Promise<void> {
+  const deadline = performance.now() + 5_000;
+  while ((await store.outboxDepth()) !== depth) {
+    if (performance.now() > deadline) throw new Error(`outbox depth never reached ${depth}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function expectSetAsideInJournal(big: GateEvent): Promise<void> {
+  expect(await store.outboxDepth()).toBe(0);
+  expect(await store.setAsideCount()).toBe(1);
+  const rows = [];
+  for await (const row of readJournal(join(dir, 'gate.db'))) rows.push(row);
+  const kept = rows.find((r) => r.event.id === big.id);
+  expect(kept?.deliveredAt).toBeUndefined();
+}
+
+async function startLink(url: string, overrides: Partial<MqttLinkOptions>): Promise<MqttLink> {
+  const options: MqttLinkOptions = {
+    url,
+    prefix: 'ridergate/v1',
+    site: 'north',
+    gate: 'g1',
+    telemetrySec: 60,
+    version: '1.2.3',
+    bootMs: Date.now(),
+    reconnectMinMs: 50,
+    reconnectMaxMs: 150,
+    ...overrides,
+  };
+  const deps = {
+    store,
+    clock,
+    telemetry: () => ({}),
+    onAlarm: (reason: LinkAlarmReason, detail: string) => {
+      alarms.push({ reason, detail });
+    },
+  };
+  const started = new MqttLink(options, deps, silentLogger());
+  await started.start();
+  return started;
+}
+
+function draft(overrides: Partial<EventDraft> = {}): EventDraft {
+  draftCount += 1;
+  return {
+    id: `0190b000-0000-7000-8000-${String(draftCount).padStart(12, '0')}`,
+    ts: clock.nowMs(),
+    clock: 'synced',
+    site: 'north',
+    gate: 'g1',
+    type: 'admit',
+    iss: 'rider.example',
+    sub: 'rider-42',
+    cti: `c${draftCount}`,
+    decisionUs: 850,
+    ...overrides,
+  };
+}
