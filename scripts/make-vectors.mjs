@@ -3,7 +3,7 @@
 // fixed and ES256 nonces are deterministic (RFC 6979), so a rerun rewrites identical files.
 // Every vector is run through the built verifier and gate decision before it is written.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
@@ -21,6 +21,8 @@ const KEYS = join(ROOT, 'keys');
 function loadKey(kid, alg) {
   const privateFile = join(KEYS, `${kid}.key.json`);
   if (!existsSync(privateFile)) writeKeyPair(KEYS, kid, alg, kid);
+  // git keeps no 0600 mode and readPrivateKey refuses a key others can read: TEST keys only.
+  chmodSync(privateFile, 0o600);
   const privateKey = readPrivateKey(privateFile).key;
   const publicKey = readPublicKey(join(KEYS, `${kid}.pub.json`)).key;
   const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });

@@ -1,15 +1,19 @@
 import type { KeyObject } from 'node:crypto';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/schema.js';
+import { resolveRelaySettings } from './devices/relay-settings.js';
 import { describeError, RidergateError } from './errors.js';
 import { readBoundedFile } from './files.js';
+import { BarrierWatch } from './gate/barrier-watch.js';
 import { DeferredSettings } from './gate/deferred-settings.js';
 import { newDraft } from './gate/draft.js';
 import { GateController } from './gate/gate-controller.js';
 import { ResilientJournal } from './gate/resilient-journal.js';
 import { diagnoseStoreFailure } from './gate/store-diagnosis.js';
+import { createInputs, type FittedInputs } from './gpio/input-settings.js';
 import { OnoffRelay } from './gpio/onoff-relay.js';
 import { SimRelay } from './gpio/sim-relay.js';
+import { TrackedRelay } from './gpio/tracked-relay.js';
 import type { Relay } from './gpio/types.js';
 import { MqttLink } from './link/mqtt-link.js';
 import type { Logger } from './log.js';
@@ -26,6 +30,8 @@ export interface AppOverrides {
   scanner?: Scanner;
   relay?: Relay;
   clock?: Clock;
+  /** The sensor and exit button, instead of those `inputs` names (e.g. simulated lines). */
+  inputs?: FittedInputs;
 }
 
 /**
@@ -38,6 +44,8 @@ export interface AppOverrides {
 export class GateApp {
   readonly relay: Relay;
   readonly scanner: Scanner;
+  /** The barrier sensor and exit button fitted; none when `inputs` names none. */
+  readonly inputs: FittedInputs;
   readonly store: SqliteStore;
   readonly clock: Clock;
   gate: GateController | undefined;
@@ -47,6 +55,9 @@ export class GateApp {
   private readonly bootMs: number;
   private readonly settings: DeferredSettings;
   private trust: TrustKeeper | undefined;
+  /** The relay as the gate pulses it, remembering when it moved (for forced_open). */
+  private readonly trackedRelay: TrackedRelay;
+  private barrier: BarrierWatch | undefined;
 
   constructor(
     private readonly config: Config,
@@ -57,6 +68,8 @@ export class GateApp {
     this.clock = overrides.clock ?? systemClock();
     this.bootMs = this.clock.nowMs();
     this.relay = overrides.relay ?? createRelay(config, log);
+    this.trackedRelay = new TrackedRelay(this.relay, () => this.clock.monoMs());
+    this.inputs = overrides.inputs ?? createInputs(config);
     this.scanner = overrides.scanner ?? createScanner(config.scanner, log);
     this.store = new SqliteStore(config.store.path, log);
     this.settings = new DeferredSettings(this.store, log);
@@ -92,7 +105,7 @@ export class GateApp {
         pulseMs: this.config.relay.pulseMs,
       },
       {
-        relay: this.relay,
+        relay: this.trackedRelay,
         store: this.journal,
         clock: this.clock,
         trust,
@@ -107,6 +120,7 @@ export class GateApp {
       await this.gate.recordEvent('alarm', { reason: 'trust_list_missing' });
     }
     await link.start();
+    await this.startInputs(this.gate);
 
     const gate = this.gate;
     await this.scanner.start((scan) => void gate.handleScan(scan));
@@ -118,6 +132,7 @@ export class GateApp {
 
   /** Stops every component; the relay is driven inactive whatever else fails. */
   async stop(): Promise<void> {
+    await this.attempt('inputs', () => this.stopInputs());
     await this.attempt('scanner', () => this.scanner.stop());
     await this.attempt('gate', async () => this.gate?.drain());
     this.relay.off();
@@ -126,6 +141,36 @@ export class GateApp {
     await this.attempt('maintenance', async () => this.maintenance?.stop());
     await this.attempt('store', () => this.store.close());
     await this.attempt('relay', () => this.relay.close());
+  }
+
+  /**
+   * Starts the fitted inputs: the exit button opens the barrier (`manual_open`), the sensor
+   * raises `forced_open` and `held_open` alarms. Their first readings are no events (G4).
+   */
+  private async startInputs(gate: GateController): Promise<void> {
+    const { sensor, button } = this.inputs;
+    if (sensor !== undefined) {
+      const watch = new BarrierWatch(sensor.settings, {
+        msSinceRelay: () => this.trackedRelay.msSinceActive(),
+        recordEvent: (type, fields) => gate.recordEvent(type, fields),
+        log: this.log,
+      });
+      this.barrier = watch;
+      watch.initial(await sensor.input.start((open) => watch.change(open)));
+    }
+    if (button !== undefined) {
+      const log = this.log.child({ component: 'button' });
+      const pressed = await button.input.start((down) => {
+        if (down) void gate.manualOpen();
+      });
+      log.info({ pressed }, 'exit button ready');
+    }
+  }
+
+  private async stopInputs(): Promise<void> {
+    this.barrier?.stop();
+    await this.inputs.sensor?.input.stop();
+    await this.inputs.button?.input.stop();
   }
 
   private async attempt(component: string, step: () => Promise<unknown>): Promise<void> {
@@ -232,9 +277,9 @@ function corruptAlarm(recovery: StoreRecovery): { reason: string; detail: string
 }
 
 function createRelay(config: Config, log: Logger): Relay {
-  return config.relay.driver === 'sim'
-    ? new SimRelay(log)
-    : new OnoffRelay({ pin: config.relay.pin, activeLow: config.relay.activeLow }, log);
+  if (config.relay.driver === 'sim') return new SimRelay(log);
+  const { pin, activeLow } = resolveRelaySettings(config.relay);
+  return new OnoffRelay({ pin, activeLow }, log);
 }
 
 function readRootKey(path: string): KeyObject {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH, loadConfigSection } from '../config/load.js';
+import { resolveRelaySettings } from '../devices/relay-settings.js';
 import { RidergateError } from '../errors.js';
 import { OnoffRelay } from '../gpio/onoff-relay.js';
 import { SimRelay } from '../gpio/sim-relay.js';
@@ -13,7 +14,7 @@ export function registerRelayCommands(program: Command): void {
     .description('drive the relay inactive (the systemd stop hook runs this)')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_PATH)
     .action(async (opts: { config: string }) => {
-      const relay = loadConfigSection(opts.config, 'relay');
+      const relay = resolveRelaySettings(loadConfigSection(opts.config, 'relay'));
       if (relay.driver === 'sim') {
         process.stdout.write('relay driver is sim: nothing to drive\n');
         return;
@@ -30,7 +31,7 @@ export function registerRelayCommands(program: Command): void {
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_PATH)
     .option('--ms <ms>', 'pulse length (default: relay.pulseMs)')
     .action(async (opts: { config: string; ms?: string }) => {
-      const relay = loadConfigSection(opts.config, 'relay');
+      const relay = resolveRelaySettings(loadConfigSection(opts.config, 'relay'));
       const pulseMs = opts.ms === undefined ? relay.pulseMs : parsePulseMs(opts.ms);
       const log = createLogger('warn', 2);
       const driver = relay.driver === 'sim' ? new SimRelay(log) : new OnoffRelay(relay, log);

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { resolveRelaySettings } from '../devices/relay-settings.js';
 import { resolveScannerSettings, scannerConfigProblems } from '../devices/scanner-settings.js';
 import { describeError, RidergateError } from '../errors.js';
 import { readBoundedFile } from '../files.js';
@@ -38,7 +39,9 @@ export function loadConfig(
   const user = path === undefined ? {} : readYamlFile(path);
   const merged = mergeDeep(mergeDeep({}, base), user);
   applyEnvOverrides(merged, env);
-  const config = validateConfig(merged, path ?? defaultConfigPath());
+  const valid = validateConfig(merged, path ?? defaultConfigPath());
+  // The relay line as the gate drives it: relay.profile's pin and level unless set (checked above).
+  const config = { ...valid, relay: resolveRelaySettings(valid.relay) };
   const hash = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 12);
   return { config, hash };
 }
@@ -89,6 +92,12 @@ export function readYamlFile(path: string): Record<string, unknown> {
     );
   }
   if (value === null || value === undefined) return {};
+  if (isCircular(value)) {
+    throw new RidergateError(
+      'config_unreadable',
+      `${path}: a YAML alias refers to the mapping or list it stands in; a configuration cannot contain itself`,
+    );
+  }
   if (!isPlainObject(value)) {
     throw new RidergateError(
       'config_unreadable',
@@ -136,6 +145,8 @@ function crossFieldProblems(config: Config): string[] {
     );
   }
   problems.push(...scannerProblems(config.scanner));
+  problems.push(...relayProblems(config.relay));
+  problems.push(...inputPinProblems(config));
   if (brokerHost(config.mqtt.url) === '') {
     problems.push(
       `mqtt.url: got ${JSON.stringify(config.mqtt.url)}; it names no broker host, e.g. mqtt://broker.example:1883`,
@@ -154,6 +165,43 @@ function scannerProblems(scanner: Config['scanner']): string[] {
   } catch (err) {
     return [describeError(err).replaceAll('\n', ' ')];
   }
+}
+
+/** The relay profile, when named, must exist and be a valid relay board. */
+function relayProblems(relay: Config['relay']): string[] {
+  try {
+    resolveRelaySettings(relay);
+    return [];
+  } catch (err) {
+    return [describeError(err).replaceAll('\n', ' ')];
+  }
+}
+
+/** The sensor and the button each need a pin of their own, neither the relay's. */
+function inputPinProblems(config: Config): string[] {
+  const problems: string[] = [];
+  let relayPin: number | undefined;
+  try {
+    relayPin = resolveRelaySettings(config.relay).pin;
+  } catch {
+    relayPin = config.relay.pin;
+  }
+  const sensor = config.inputs?.sensor?.pin;
+  const button = config.inputs?.button?.pin;
+  for (const [field, pin] of [
+    ['inputs.sensor.pin', sensor],
+    ['inputs.button.pin', button],
+  ] as const) {
+    if (pin !== undefined && pin === relayPin)
+      problems.push(
+        `${field}: got ${pin}; that is the relay's pin; wire the input to a pin of its own`,
+      );
+  }
+  if (sensor !== undefined && sensor === button)
+    problems.push(
+      `inputs.button.pin: got ${button}; that is inputs.sensor.pin; each input needs a pin of its own`,
+    );
+  return problems;
 }
 
 function brokerHost(url: string): string {
@@ -216,4 +264,15 @@ export function mergeDeep(
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** True when a parsed YAML value contains itself (an alias such as `a: &a [*a]`). */
+function isCircular(value: unknown, path: Set<unknown> = new Set()): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (path.has(value)) return true;
+  path.add(value);
+  const children = Array.isArray(value) ? value : Object.values(value);
+  const found = children.some((child) => isCircular(child, path));
+  path.delete(value);
+  return found;
 }

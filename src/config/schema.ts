@@ -55,11 +55,57 @@ export const ConfigSchema = T.Object(
     relay: T.Object(
       {
         driver: T.Union([T.Literal('onoff'), T.Literal('sim')]),
-        pin: T.Integer({ minimum: 0, maximum: 63 }),
-        activeLow: T.Boolean(),
+        /** A relay board profile in devices/ giving pin and active level; the fields below override it. */
+        profile: T.Optional(T.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' })),
+        /** BCM pin; from the profile, else 17 (src/devices/relay-settings.ts), unless set. */
+        pin: T.Optional(T.Integer({ minimum: 0, maximum: 63 })),
+        /** From the profile, else false, unless set. */
+        activeLow: T.Optional(T.Boolean()),
         pulseMs: T.Integer({ minimum: 50, maximum: 5_000 }),
       },
       { additionalProperties: false },
+    ),
+    /**
+     * Optional inputs: a barrier-position sensor and an exit push-button. An input left out is
+     * not fitted. Defaults of the per-input fields live in src/gpio/input-settings.ts.
+     */
+    inputs: T.Optional(
+      T.Object(
+        {
+          driver: T.Optional(T.Union([T.Literal('onoff'), T.Literal('sim')])),
+          /** A level must stay this long to count as a change, ms. */
+          debounceMs: T.Integer({ minimum: 0, maximum: 5_000 }),
+          /** How often the lines are read, ms. */
+          pollMs: T.Integer({ minimum: 5, maximum: 1_000 }),
+          sensor: T.Optional(
+            T.Object(
+              {
+                pin: T.Integer({ minimum: 0, maximum: 63 }),
+                /** The level the sensor shows while the barrier is open; default `high`. */
+                openWhen: T.Optional(T.Union([T.Literal('high'), T.Literal('low')])),
+                /** Open longer than this raises one `held_open` alarm per opening; default 60. */
+                heldOpenSec: T.Optional(T.Integer({ minimum: 1, maximum: 86_400 })),
+                /** An opening this long after a relay pulse is expected; default 3000. */
+                forcedOpenGraceMs: T.Optional(T.Integer({ minimum: 0, maximum: 600_000 })),
+                debounceMs: T.Optional(T.Integer({ minimum: 0, maximum: 5_000 })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          button: T.Optional(
+            T.Object(
+              {
+                pin: T.Integer({ minimum: 0, maximum: 63 }),
+                /** The level while the button is pressed; default `low` (a button to ground). */
+                pressedWhen: T.Optional(T.Union([T.Literal('high'), T.Literal('low')])),
+                debounceMs: T.Optional(T.Integer({ minimum: 0, maximum: 5_000 })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
     ),
     store: T.Object(
       {

@@ -25,7 +25,7 @@ export const ScannerProfileSchema = T.Object(
   { additionalProperties: false },
 );
 
-/** A relay board: data only for now (the configuration's `relay` section drives the line). */
+/** A relay board: `relay.profile` takes its first pin and its active level (src/devices/relay-settings.ts). */
 export const RelayBoardSchema = T.Object(
   {
     channels: T.Integer({ minimum: 1, maximum: 16 }),

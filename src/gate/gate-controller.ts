@@ -91,6 +91,24 @@ export class GateController {
     await this.queue;
   }
 
+  /**
+   * The exit button: journals a `manual_open` event, then pulses the relay (the journal first,
+   * as for a scan). Queued with the scans, so events keep their order. Resolves when the pulse
+   * has ended. Never rejects.
+   */
+  manualOpen(): Promise<{ event: JournaledEvent; pulse?: Pulse }> {
+    const journaled = this.queue.then(() => this.recordEvent('manual_open'));
+    this.queue = journaled.catch(() => undefined);
+    return journaled.then(async (event) => {
+      this.log.info(
+        { seq: event.seq, queued: event.seq === undefined ? true : undefined },
+        'manual open',
+      );
+      const pulse = await this.open();
+      return pulse === undefined ? { event } : { event, pulse };
+    });
+  }
+
   /** Journals a non-scan event (boot, alarm) and tells the outbox. Never rejects. */
   async recordEvent(type: EventType, fields: Partial<EventDraft> = {}): Promise<JournaledEvent> {
     return this.journal({ ...this.baseDraft(type), ...fields });

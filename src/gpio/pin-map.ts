@@ -45,16 +45,21 @@ export function listGpioChips(root = '/sys/class/gpio'): GpioChip[] {
 /**
  * Maps a BCM pin to the sysfs GPIO number by the header chip's label and base. Recent kernels
  * number sysfs GPIOs from 512 (571 on a Pi 5), so the BCM number alone drives the wrong line.
+ * @param field the setting that names the pin, for the error (`relay.pin`, `inputs.sensor.pin`).
  * @throws RidergateError `gpio_failed` naming the pin, the chips found and the fix.
  */
-export function resolveSysfsGpio(bcmPin: number, root = '/sys/class/gpio'): number {
+export function resolveSysfsGpio(
+  bcmPin: number,
+  root = '/sys/class/gpio',
+  field = 'relay.pin',
+): number {
   const chips = listGpioChips(root);
   const header = chips.find((c) => HEADER_CHIP_LABELS.includes(c.label));
   if (header && bcmPin < header.ngpio) return header.base + bcmPin;
   const found = chips.map((c) => `${c.name} (label ${c.label}, base ${c.base}, ${c.ngpio} lines)`);
   throw new RidergateError(
     'gpio_failed',
-    `relay.pin ${bcmPin}: no Raspberry Pi header GPIO chip under ${root} carries this pin; ` +
+    `${field} ${bcmPin}: no Raspberry Pi header GPIO chip under ${root} carries this pin; ` +
       `chips found: ${found.length > 0 ? found.join('; ') : 'none'}. ` +
       'Check that this is a Raspberry Pi with the sysfs GPIO interface enabled, or use relay.driver: sim.',
     { context: { pin: bcmPin, chips } },

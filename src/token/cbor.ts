@@ -8,7 +8,8 @@ import { failed, type Parsed, parsed } from './result.js';
 const STRICT: DecodeOptions = {
   preferMap: true,
   rejectDuplicateKeys: true,
-  // COSE_Sign1 and a CWT nest no deeper than array → map → array.
+  // COSE_Sign1 and a CWT nest no deeper than tag → array → map → array. cbor2 2.x counts an
+  // array as two levels, so this admits 8 nested maps but only 4 nested arrays: still enough.
   maxDepth: 8,
   // Definite lengths only: indefinite items have no place in a compact token.
   rejectStreaming: true,

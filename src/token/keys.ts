@@ -9,7 +9,7 @@ import {
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RidergateError } from '../errors.js';
-import { readBoundedFile } from '../files.js';
+import { readBoundedFile, statOrThrow } from '../files.js';
 import { keyFitsAlg } from './cose.js';
 import type { TokenAlg } from './types.js';
 
@@ -91,7 +91,8 @@ function writeJson(file: string, value: object, mode: number): void {
 
 /**
  * Reads a private key from a JWK file written by `writeKeyPair` (or any JWK with `d`,
- * `alg` and optionally `kid`; kid defaults to `defaultKid`).
+ * `alg` and optionally `kid`; kid defaults to `defaultKid`). The file must be accessible to
+ * its owner only (mode 0600 or stricter): a key others can read may already be copied.
  * @throws RidergateError `key_invalid` naming the file and what is wrong.
  */
 export function readPrivateKey(file: string): LoadedKey {
@@ -102,6 +103,7 @@ export function readPrivateKey(file: string): LoadedKey {
       `${file}: not a private key (no "d" member); use the .key.json file`,
     );
   }
+  checkPrivateMode(file);
   const key = importJwk(file, jwk, 'private');
   return finishKey(file, jwk, key, createPublicKey(key));
 }
@@ -115,6 +117,22 @@ export function readPublicKey(file: string): LoadedKey {
   const jwk = readJwk(file);
   const key = importJwk(file, jwk, 'public');
   return finishKey(file, jwk, key, key);
+}
+
+/** Permission bits of group and others: a private key file must have none of them. */
+const GROUP_OTHER_BITS = 0o077;
+
+/** Refuses a private key file that group or others may read or write. */
+function checkPrivateMode(file: string): void {
+  const mode = statOrThrow(file, { code: 'key_invalid', what: 'key file' }).mode & 0o777;
+  if ((mode & GROUP_OTHER_BITS) === 0) return;
+  const octal = mode.toString(8).padStart(4, '0');
+  throw new RidergateError(
+    'key_invalid',
+    `${file}: private key file has mode ${octal}, so group or others can read or write it; ` +
+      `refusing to use it. Fix: chmod 600 ${file}`,
+    { context: { mode: octal } },
+  );
 }
 
 /** Parses a JWK file into an object, with a size bound. */

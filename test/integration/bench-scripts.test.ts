@@ -9,11 +9,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function runBench(script: string) {
   cliPath(); // the scripts import the built code: fail clearly when it is missing
-  const result = spawnSync(process.execPath, [join(root, 'scripts', script), '--short'], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const result = spawnSync(
+    process.execPath,
+    ['--expose-gc', join(root, 'scripts', script), '--short'],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -36,4 +40,10 @@ describe('benchmark scripts in short mode', () => {
       expect(out.stdout).toMatch(/\| draining at mqtt\.drainPerSec \d+ \|/);
     },
   );
+
+  it('the soak feeds random and mutated input through the pipeline with no crash and no wrong admit', () => {
+    const out = runBench('soak.mjs');
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/crashes\W+0/i);
+  });
 });

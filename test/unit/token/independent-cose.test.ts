@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import base45 from 'base45';
 import { describe, expect, it } from 'vitest';
 import { issueToken } from '../../../src/token/issue.js';
-import { readPrivateKey } from '../../../src/token/keys.js';
 import { verifyToken } from '../../../src/token/verify.js';
 import { buildTrustList } from '../../../src/trust/trust-list.js';
+import { readFixturePrivateKey } from '../../helpers/fixture-key.js';
 
 /*
  * Interoperability with a COSE implementation that is not ours: cose-js (erdtman/cose-js,
@@ -136,7 +136,7 @@ describe('cose-js verifies', () => {
   const asSign1 = { defaultType: 18 };
 
   it('a token made by our issuer, and reads the claims with the cbor package', async () => {
-    const { key: privateKey } = readPrivateKey(join(KEYS, 'es-1.key.json'));
+    const { key: privateKey } = readFixturePrivateKey(join(KEYS, 'es-1.key.json'));
     const { text, cti } = issueToken({
       privateKey,
       kid: 'es-1',
@@ -152,7 +152,7 @@ describe('cose-js verifies', () => {
   });
 
   it('rejects our issuer token with one payload byte changed', async () => {
-    const { key: privateKey } = readPrivateKey(join(KEYS, 'es-1.key.json'));
+    const { key: privateKey } = readFixturePrivateKey(join(KEYS, 'es-1.key.json'));
     const { text } = issueToken({
       privateKey,
       kid: 'es-1',
@@ -217,7 +217,7 @@ describe('an EdDSA token built without the project code (cbor package + node:cry
   });
 
   it('our issuer signs the same bytes the independent build signs', () => {
-    const { key: privateKey } = readPrivateKey(join(KEYS, 'ed-1.key.json'));
+    const { key: privateKey } = readFixturePrivateKey(join(KEYS, 'ed-1.key.json'));
     const claims = { iss: 'rp1.example', sub: 'rider-42', iat: NOW_SEC - 10, exp: NOW_SEC + 110 };
     // A plain Uint8Array: cbor2 (our encoder) writes a Node Buffer as a map, its toJSON form.
     const cti = new Uint8Array([0x0e, 0x0f]);

@@ -13,6 +13,7 @@ import {
   writeKeyPair,
 } from '../../../src/token/keys.js';
 import { verifyToken } from '../../../src/token/verify.js';
+import { readFixturePrivateKey } from '../../helpers/fixture-key.js';
 import { freshClaims, optsFor, testKey, trustOf } from './support.js';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'ridergate-keys-'));
@@ -80,7 +81,7 @@ describe('writeKeyPair and readPrivateKey / readPublicKey', () => {
   });
 
   it('reads the checked-in fixture key pair', () => {
-    const priv = readPrivateKey('test/fixtures/token/demo-eats-ed25519.key.json');
+    const priv = readFixturePrivateKey('test/fixtures/token/demo-eats-ed25519.key.json');
     expect(priv).toMatchObject({ kid: 'eats-2026', alg: 'EdDSA' });
     expect(defaultKid(createPublicKey(priv.key))).toHaveLength(4);
   });
@@ -134,6 +135,58 @@ describe('key file errors name the file and the problem', () => {
     chmodSync(p, 0o000);
     const err = errorOf(() => readPublicKey(p));
     expect(err.code).toBe('key_invalid');
+  });
+});
+
+describe('readPrivateKey refuses a key file group or others can reach', () => {
+  const written = writeKeyPair(tempDir(), 'issuer', 'EdDSA');
+
+  it.each([
+    [0o644, '0644'],
+    [0o640, '0640'],
+    [0o604, '0604'],
+    [0o620, '0620'],
+    [0o602, '0602'],
+    [0o666, '0666'],
+    [0o700 | 0o007, '0707'],
+  ])('mode %o: names the file, the mode found and the fix', (mode, shown) => {
+    chmodSync(written.privateFile, mode);
+    const err = errorOf(() => readPrivateKey(written.privateFile));
+    expect(err.code).toBe('key_invalid');
+    expect(err.message).toContain(`${written.privateFile}: private key file has mode ${shown}`);
+    expect(err.message).toContain(`Fix: chmod 600 ${written.privateFile}`);
+  });
+
+  it.each([0o600, 0o400, 0o700])('accepts mode %o (owner only)', (mode) => {
+    chmodSync(written.privateFile, mode);
+    expect(readPrivateKey(written.privateFile).kid).toBe(written.kid);
+  });
+
+  it('never quotes the key in the message', () => {
+    chmodSync(written.privateFile, 0o644);
+    const jwk = JSON.parse(readFileSync(written.privateFile, 'utf8')) as { d: string };
+    expect(errorOf(() => readPrivateKey(written.privateFile)).message).not.toContain(jwk.d);
+  });
+
+  it('still says "not a private key" for a public key file of mode 0644', () => {
+    expect(statSync(written.publicFile).mode & 0o777).toBe(0o644);
+    expect(errorOf(() => readPrivateKey(written.publicFile)).message).toContain(
+      'not a private key',
+    );
+  });
+
+  it('does not check public key files', () => {
+    expect(readPublicKey(written.publicFile).kid).toBe(written.kid);
+  });
+
+  it('reads a checked-in fixture key through a private copy, whatever its checkout mode', () => {
+    const dir = tempDir();
+    const copy = join(dir, 'fixture.key.json');
+    writeFileSync(copy, readFileSync('test/fixtures/token/demo-eats-ed25519.key.json'));
+    chmodSync(copy, 0o644);
+    expect(errorOf(() => readPrivateKey(copy)).message).toContain('chmod 600');
+    expect(readFixturePrivateKey(copy).kid).toBe('eats-2026');
+    expect(statSync(copy).mode & 0o777).toBe(0o644);
   });
 });
 

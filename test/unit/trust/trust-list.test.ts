@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { isRidergateError } from '../../../src/errors.js';
 import { issueToken } from '../../../src/token/issue.js';
-import { readPrivateKey } from '../../../src/token/keys.js';
 import { verifyToken } from '../../../src/token/verify.js';
 import { buildTrustList, loadTrustList, trustViewFrom } from '../../../src/trust/trust-list.js';
+import { readFixturePrivateKey } from '../../helpers/fixture-key.js';
 
 const FIXTURES = 'test/fixtures/token';
 const GOOD = `${FIXTURES}/trust-list.yaml`;
@@ -61,7 +61,7 @@ describe('loadTrustList', () => {
       ['demo-eats-ed25519', 'demo-eats'],
       ['demo-parcels-p256', 'demo-parcels'],
     ] as const) {
-      const k = readPrivateKey(`${FIXTURES}/${name}.key.json`);
+      const k = readFixturePrivateKey(`${FIXTURES}/${name}.key.json`);
       const claims = { iss, sub: 'r1', iat: NOW_SEC, exp: NOW_SEC + 60 };
       const { text } = issueToken({ privateKey: k.key, kid: k.kid, alg: k.alg, claims });
       expect(

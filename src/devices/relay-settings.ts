@@ -1,0 +1,59 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { RidergateError } from '../errors.js';
+import type { RelayProfile } from './profile-schema.js';
+import { devicesDir, loadProfileFile, loadProfiles } from './profiles.js';
+
+/** The relay line when neither the configuration nor a profile names one: BCM 17, active high. */
+export const DEFAULT_RELAY_PIN = 17;
+
+/** The `relay` section with its line settled: pin and active level always present. */
+export type RelaySettings = Config['relay'] & { pin: number; activeLow: boolean };
+
+/**
+ * The relay a gate drives: `relay.profile`'s first pin (the barrier's "open" channel) and
+ * active level, then `relay.pin` and `relay.activeLow` where the configuration sets them;
+ * BCM 17, active high, when neither does.
+ * @param dir where profiles are read; the packaged devices/ folder by default.
+ * @throws RidergateError `config_invalid`: an unknown profile, an invalid one, or a scanner one.
+ */
+export function resolveRelaySettings(
+  relay: Config['relay'],
+  dir: string = devicesDir(),
+): RelaySettings {
+  const board =
+    relay.profile === undefined ? undefined : findRelayProfile(relay.profile, dir).relay;
+  return {
+    ...relay,
+    pin: relay.pin ?? board?.pins[0] ?? DEFAULT_RELAY_PIN,
+    activeLow: relay.activeLow ?? board?.activeLow ?? false,
+  };
+}
+
+/**
+ * The relay board profile called `name` in `dir` (the file `name`.yaml), validated.
+ * @throws RidergateError `config_invalid` naming the profile and the relay profiles there are,
+ *   or every problem of its file.
+ */
+export function findRelayProfile(name: string, dir: string = devicesDir()): RelayProfile {
+  const file = join(dir, `${name}.yaml`);
+  if (!existsSync(file)) {
+    const known = loadProfiles(dir).profiles.filter((p) => p.kind === 'relay');
+    throw new RidergateError(
+      'config_invalid',
+      `relay.profile: got ${JSON.stringify(name)}; no such relay profile in ${dir}; known: ${known.map((p) => p.name).join(', ') || '(none)'} (ridergate devices lists them)`,
+      { context: { profile: name, dir } },
+    );
+  }
+  const { profile, problems } = loadProfileFile(file);
+  if (profile === undefined || profile.kind !== 'relay') {
+    const why = profile === undefined ? problems : [`${file}: kind: is "scanner", not "relay"`];
+    throw new RidergateError(
+      'config_invalid',
+      `relay.profile: ${JSON.stringify(name)} is not a valid relay profile:\n  ${why.join('\n  ')}`,
+      { context: { profile: name, problems: why } },
+    );
+  }
+  return profile;
+}
