@@ -34,10 +34,12 @@ export interface SplitRead {
 }
 
 /**
- * Spots a token cut in two by a stray terminator (field case S4: `"ABC\rDEF\r"`): two frames
- * completing in the same chunk or within {@link SPLIT_READ_WINDOW_MS} of each other, neither
- * a token on its own, whose concatenation starts with `RP1:`. Both frames still go on to the
- * gate, which denies them as malformed; this only makes the pair visible, once.
+ * Spots a read cut in two by a stray terminator or control byte (field case S4:
+ * `"ABC\rDEF\r"`): two different frames completing in the same chunk or within
+ * {@link SPLIT_READ_WINDOW_MS} of each other, neither a token on its own. A scanner sends one
+ * code per read, so two fragments that close together are one read gone wrong. Both frames
+ * still go on to the gate, which denies them as malformed; this only makes the pair visible,
+ * once.
  *
  * Remembers the last frame only (its text is kept in memory, never logged), so memory stays
  * bounded. A frame reported as the second of a pair never starts another pair.
@@ -58,7 +60,8 @@ export class SplitReadDetector {
     const gapMs = receivedMono - previous.receivedMono;
     if (gapMs < 0 || gapMs > SPLIT_READ_WINDOW_MS) return undefined;
     if (looksLikeToken(previous.text) || looksLikeToken(text)) return undefined;
-    if (!`${previous.text}${text}`.startsWith(TOKEN_PREFIX)) return undefined;
+    // The same text twice is a repeated read (the de-duplication handles it), not a split.
+    if (previous.text === text) return undefined;
 
     this.previous = undefined;
     return {

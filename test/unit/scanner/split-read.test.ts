@@ -41,10 +41,20 @@ describe('SplitReadDetector', () => {
     expect(detector.observe('DEF', 51)).toBeUndefined();
   });
 
-  it('ignores pairs that do not start a token, and a whole token followed by anything', () => {
+  it('reports any read cut in two (S4: "ABC\\rDEF\\r"), but not the same text read twice', () => {
     const detector = new SplitReadDetector();
     detector.observe('ABC', 0);
-    expect(detector.observe('DEF', 0)).toBeUndefined();
+    expect(detector.observe('DEF', 0)).toEqual({
+      firstLengthChars: 3,
+      secondLengthChars: 3,
+      gapMs: 0,
+    });
+    detector.observe('https://x', 0);
+    expect(detector.observe('https://x', 10)).toBeUndefined();
+  });
+
+  it('ignores a whole token followed by anything, and anything followed by a whole token', () => {
+    const detector = new SplitReadDetector();
     detector.observe(TOKEN, 0);
     expect(detector.observe('DEF', 0)).toBeUndefined();
     detector.observe('RP1:ABC', 0);
