@@ -78,30 +78,40 @@ export function loadProfileFile(file: string): { profile?: DeviceProfile; proble
 }
 
 /**
- * The scanner profile called `name` in `dir` (the file `name`.yaml), validated.
- * @throws RidergateError `config_invalid` naming the profile and either the profiles there are
- *   or every problem of its file.
+ * The profile of `kind` called `name` in `dir` (the file `name`.yaml), validated.
+ * @throws RidergateError `config_invalid` naming the `<kind>.profile` setting and either the
+ *   profiles of that kind there are or every problem of its file.
  */
-export function findScannerProfile(name: string, dir: string = devicesDir()): ScannerProfile {
+export function findProfile<K extends DeviceProfile['kind']>(
+  kind: K,
+  name: string,
+  dir: string = devicesDir(),
+): Extract<DeviceProfile, { kind: K }> {
   const file = join(dir, `${name}.yaml`);
   if (!existsSync(file)) {
-    const known = loadProfiles(dir).profiles.filter((p) => p.kind === 'scanner');
+    const known = loadProfiles(dir).profiles.filter((p) => p.kind === kind);
     throw new RidergateError(
       'config_invalid',
-      `scanner.profile: got ${JSON.stringify(name)}; no such scanner profile in ${dir}; known: ${known.map((p) => p.name).join(', ') || '(none)'} (ridergate devices lists them)`,
+      `${kind}.profile: got ${JSON.stringify(name)}; no such ${kind} profile in ${dir}; known: ${known.map((p) => p.name).join(', ') || '(none)'} (ridergate devices lists them)`,
       { context: { profile: name, dir } },
     );
   }
   const { profile, problems } = loadProfileFile(file);
-  if (profile === undefined || profile.kind !== 'scanner') {
-    const why = profile === undefined ? problems : [`${file}: kind: is "relay", not "scanner"`];
+  if (profile === undefined || profile.kind !== kind) {
+    const why =
+      profile === undefined ? problems : [`${file}: kind: is "${profile.kind}", not "${kind}"`];
     throw new RidergateError(
       'config_invalid',
-      `scanner.profile: ${JSON.stringify(name)} is not a valid scanner profile:\n  ${why.join('\n  ')}`,
+      `${kind}.profile: ${JSON.stringify(name)} is not a valid ${kind} profile:\n  ${why.join('\n  ')}`,
       { context: { profile: name, problems: why } },
     );
   }
-  return profile;
+  return profile as Extract<DeviceProfile, { kind: K }>;
+}
+
+/** The scanner profile called `name`; see {@link findProfile}. */
+export function findScannerProfile(name: string, dir: string = devicesDir()): ScannerProfile {
+  return findProfile('scanner', name, dir);
 }
 
 function crossFieldProblems(file: string, profile: DeviceProfile): string[] {

@@ -1,9 +1,6 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
-import { RidergateError } from '../errors.js';
 import type { RelayProfile } from './profile-schema.js';
-import { devicesDir, loadProfileFile, loadProfiles } from './profiles.js';
+import { devicesDir, findProfile } from './profiles.js';
 
 /** The relay line when neither the configuration nor a profile names one: BCM 17, active high. */
 export const DEFAULT_RELAY_PIN = 17;
@@ -31,29 +28,7 @@ export function resolveRelaySettings(
   };
 }
 
-/**
- * The relay board profile called `name` in `dir` (the file `name`.yaml), validated.
- * @throws RidergateError `config_invalid` naming the profile and the relay profiles there are,
- *   or every problem of its file.
- */
+/** The relay board profile called `name`; see {@link findProfile}. */
 export function findRelayProfile(name: string, dir: string = devicesDir()): RelayProfile {
-  const file = join(dir, `${name}.yaml`);
-  if (!existsSync(file)) {
-    const known = loadProfiles(dir).profiles.filter((p) => p.kind === 'relay');
-    throw new RidergateError(
-      'config_invalid',
-      `relay.profile: got ${JSON.stringify(name)}; no such relay profile in ${dir}; known: ${known.map((p) => p.name).join(', ') || '(none)'} (ridergate devices lists them)`,
-      { context: { profile: name, dir } },
-    );
-  }
-  const { profile, problems } = loadProfileFile(file);
-  if (profile === undefined || profile.kind !== 'relay') {
-    const why = profile === undefined ? problems : [`${file}: kind: is "scanner", not "relay"`];
-    throw new RidergateError(
-      'config_invalid',
-      `relay.profile: ${JSON.stringify(name)} is not a valid relay profile:\n  ${why.join('\n  ')}`,
-      { context: { profile: name, problems: why } },
-    );
-  }
-  return profile;
+  return findProfile('relay', name, dir);
 }

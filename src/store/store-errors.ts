@@ -12,9 +12,8 @@ const EXPLANATIONS: Readonly<Record<string, string>> = {
   SQLITE_IOERR: 'the storage reported an input/output error; the SD card may be failing',
   SQLITE_BUSY: 'another process holds a lock on the database',
   SQLITE_LOCKED: 'another process holds a lock on the database',
-  // TODO: corruption found while running is only reported: the gate keeps failing to record
-  // (and so to admit) until it is restarted, when open() moves the file aside. Recovering in
-  // place belongs with the disk-full work (events held in a bounded memory queue meanwhile).
+  // Found while running, corruption makes the gate's journal hold events in memory and reopen
+  // the store (src/gate/resilient-journal.ts); open() then moves the bad file aside.
   SQLITE_CORRUPT: 'the database is corrupt; the gate moves it aside when it starts',
   SQLITE_NOTADB: 'the file is not a SQLite database; the gate moves it aside when it starts',
   ENOSPC: 'the disk is full',

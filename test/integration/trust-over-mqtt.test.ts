@@ -3,15 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GateApp } from '../../src/app.js';
-import { validateConfig } from '../../src/config/load.js';
-import { SimRelay } from '../../src/gpio/sim-relay.js';
-import { silentLogger } from '../../src/log.js';
-import { SimScanner } from '../../src/scanner/sim-scanner.js';
+import type { GateApp } from '../../src/app.js';
+import type { SimScanner } from '../../src/scanner/sim-scanner.js';
 import { issueToken } from '../../src/token/issue.js';
 import { readPrivateKey, writeKeyPair } from '../../src/token/keys.js';
 import { signTrustList } from '../../src/trust/signed-trust-list.js';
-import { writeIssuerAndTrust } from '../helpers/daemon.js';
+import { makeTestGate, type Provisioned, provision } from '../helpers/gate-app.js';
 import { type Mosquitto, mosquittoMissing, startMosquitto } from '../helpers/mosquitto.js';
 import { waitUntil } from '../helpers/pty.js';
 
@@ -24,45 +21,21 @@ describe.skipIf(mosquittoMissing() !== undefined)(
     let app: GateApp;
     let scanner: SimScanner;
     const infos: Record<string, unknown>[] = [];
-    let provisioned: Awaited<ReturnType<typeof writeIssuerAndTrust>>;
+    let provisioned: Provisioned;
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'ridergate-fleet-trust-'));
       broker = await startMosquitto();
-      provisioned = await writeIssuerAndTrust(dir, 'eats');
+      provisioned = await provision(dir);
       ops = await mqtt.connectAsync(broker.url, { clientId: 'ops' });
       ops.on('message', (topic, payload) => {
         if (topic.endsWith('/info'))
           infos.push(JSON.parse(payload.toString()) as Record<string, unknown>);
       });
       await ops.subscribeAsync('ridergate/v1/north/g1/info', { qos: 1 });
-      const config = validateConfig(
-        {
-          gate: { site: 'north', id: 'g1' },
-          scanner: {
-            driver: 'sim',
-            path: 'sim',
-            baudRate: 9600,
-            terminator: 'auto',
-            maxLength: 1024,
-            dedupeMs: 0,
-            reconnectMinMs: 100,
-            reconnectMaxMs: 1000,
-          },
-          relay: { driver: 'sim', pin: 17, activeLow: false, pulseMs: 50 },
-          store: { path: join(dir, 'gate.db'), retentionDays: 90 },
-          mqtt: { url: broker.url, prefix: 'ridergate/v1', telemetrySec: 60 },
-          trust: { rootKeyFile: provisioned.rootKeyFile, file: provisioned.trustFile },
-          policy: { skewSec: 30, reopenGraceSec: 20 },
-          log: { level: 'silent' },
-        },
-        'test',
-      );
-      scanner = new SimScanner({ ...config.scanner }, silentLogger());
-      app = new GateApp(config, 'test', silentLogger(), {
-        scanner,
-        relay: new SimRelay(silentLogger()),
-      });
+      const gate = makeTestGate(dir, provisioned, { brokerUrl: broker.url });
+      scanner = gate.scanner;
+      app = gate.app;
       await app.start();
       await waitUntil(() => infos.some((i) => i.trustVersion === 1), 'info with trust version 1');
     });
