@@ -7,6 +7,7 @@ import { registerDevicesCommand } from './devices-command.js';
 import { registerDoctorCommand } from './doctor-command.js';
 import { registerEventsCommand } from './events-command.js';
 import { registerKeysCommands } from './keys-command.js';
+import { registerProvisionCommand } from './provision-command.js';
 import { registerRelayCommands } from './relay-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerScanCommand } from './scan-command.js';
@@ -34,6 +35,7 @@ function buildProgram(): Command {
   registerScannersCommand(program);
   registerDevicesCommand(program);
   registerEventsCommand(program);
+  registerProvisionCommand(program);
   registerSelftestCommand(program);
   registerDoctorCommand(program);
   return program;

@@ -15,29 +15,21 @@ const CHECK = 'database';
  */
 export async function checkStore({ config, env }: CheckInput): Promise<CheckResult> {
   const path = config.store.path;
-  const folder = dirname(path);
-  if (!existsSync(folder)) {
-    return {
-      check: CHECK,
-      status: 'fail',
-      detail: `the store folder ${folder} does not exist`,
-      fix: `create it writable by the service user (scripts/install.sh makes /var/lib/ridergate), or change store.path`,
-    };
-  }
+  const folder = nearestExisting(dirname(path));
   const user = lookupUser(env.serviceUser, env.passwdFile, env.groupFile);
   if (user !== undefined && !mayAccess(user, statSync(folder), 0o3)) {
     return {
       check: CHECK,
       status: 'fail',
-      detail: `user ${user.name} cannot write the store folder ${folder}`,
-      fix: `chown ${user.name} ${folder}; chmod 0750 ${folder}`,
+      detail: `user ${user.name} cannot write ${folder}, where ${path} is kept`,
+      fix: `chown ${user.name} ${folder}; chmod 0750 ${folder} (scripts/install.sh sets up /var/lib/ridergate)`,
     };
   }
   if (!existsSync(path))
     return {
       check: CHECK,
       status: 'ok',
-      detail: `${path} not created yet; the gate creates it at start`,
+      detail: `${path} not created yet; the gate creates it (and its folder) at start`,
     };
   return integrity(path);
 }
@@ -58,4 +50,11 @@ async function integrity(path: string): Promise<CheckResult> {
   } finally {
     await db?.close().catch(() => undefined);
   }
+}
+
+/** The folder itself, or the closest parent that exists (the gate creates the rest). */
+function nearestExisting(folder: string): string {
+  let current = folder;
+  while (!existsSync(current) && dirname(current) !== current) current = dirname(current);
+  return current;
 }
