@@ -13,9 +13,14 @@ export function formatTable(results: readonly CheckResult[]): string {
   const width = Math.max(5, ...results.map((r) => r.check.length));
   const lines = [`${'CHECK'.padEnd(width)}  STATUS  DETAIL`];
   for (const r of results) {
-    lines.push(`${r.check.padEnd(width)}  ${r.status.toUpperCase().padEnd(6)}  ${r.detail}`);
+    const pad = `${' '.repeat(width)}  ${' '.repeat(6)}  `;
+    const detail = r.detail
+      .split('\n')
+      .map((l) => l.trim())
+      .join(`\n${pad}  `);
+    lines.push(`${r.check.padEnd(width)}  ${r.status.toUpperCase().padEnd(6)}  ${detail}`);
     if (r.fix !== undefined && (r.status === 'fail' || r.status === 'warn'))
-      lines.push(`${' '.repeat(width)}  ${' '.repeat(6)}  fix: ${r.fix}`);
+      lines.push(`${pad}fix: ${r.fix}`);
   }
   const failedCount = results.filter((r) => r.status === 'fail').length;
   const warned = results.filter((r) => r.status === 'warn').length;

@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/load.js';
+import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CheckEnv, CheckInput, CheckResult } from './check.js';
-import { failed } from './check.js';
 import { checkBroker } from './checks/broker-check.js';
 import { checkClock } from './checks/clock-check.js';
 import { checkDisk } from './checks/disk-check.js';
@@ -32,12 +32,14 @@ export function loadForChecks(
       },
     };
   } catch (err) {
+    // The loader lists every problem on a line of its own; the table keeps them so.
     return {
-      row: failed(
-        'configuration',
-        err,
-        'correct the settings named above (config/example.yaml shows each)',
-      ),
+      row: {
+        check: 'configuration',
+        status: 'fail',
+        detail: describeError(err),
+        fix: 'correct each setting named above (config/example.yaml explains them all)',
+      },
     };
   }
 }
