@@ -59,10 +59,11 @@ describe.skipIf(missing !== undefined)(
       chmodSync(dir, 0o755);
       const passwords = join(brokerDir, 'mosquitto.passwd');
       writeFileSync(passwords, '');
-      for (const [user, pass] of [
+      const accounts: [string, string][] = [
         ['gate-g1', 's3cret-pass'],
         ['stranger', 'other-pass'],
-      ]) {
+      ];
+      for (const [user, pass] of accounts) {
         const run = spawn('mosquitto_passwd', ['-b', passwords, user, pass]);
         await new Promise((resolve) => run.once('exit', resolve));
       }
