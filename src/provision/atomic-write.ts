@@ -47,8 +47,9 @@ export async function writeFileAtomic(
     syncFolder(dirname(path));
   } catch (err) {
     rmSync(temporary, { force: true });
-    if (err instanceof RidergateError) throw err;
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const code = (err as NodeJS.ErrnoException).code;
+    // Only a failed system call is a write problem; what `verify` threw is passed on as is.
+    if (err instanceof RidergateError || typeof code !== 'string') throw err;
     throw new RidergateError('usage', `cannot write ${path} (${code})`, { cause: err });
   }
 }
