@@ -1,4 +1,5 @@
 import { createInterface, type Interface } from 'node:readline/promises';
+import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { describeError, RidergateError } from '../errors.js';
 import { readBoundedFile } from '../files.js';
@@ -96,31 +97,35 @@ function readPasswordFile(file: string): string {
 }
 
 async function askOnTerminal(flags: Partial<Answers>): Promise<Partial<Answers>> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+  // Everything readline echoes goes through this stream, so a secret answer can be hidden.
+  const screen = { muted: false };
+  const output = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (!screen.muted) process.stdout.write(chunk);
+      done();
+    },
+  });
+  const rl = createInterface({ input: process.stdin, output, terminal: true });
   try {
     process.stdout.write('Provisioning this gate. Press Enter to keep the value in [brackets].\n');
-    return await answersFromTerminal(flags, readlineAsker(rl));
+    return await answersFromTerminal(flags, readlineAsker(rl, screen));
   } finally {
     rl.close();
   }
 }
 
-/** Questions through readline; a secret answer is read with echo off (nothing written back). */
-function readlineAsker(rl: Interface): Asker {
-  const writable = rl as unknown as { _writeToOutput: (text: string) => void };
-  const original = writable._writeToOutput.bind(rl);
-  let muted = false;
-  writable._writeToOutput = (text: string) => {
-    if (!muted || text.includes('\n')) original(muted ? '\n' : text);
-  };
+/** Questions through readline; a secret answer is typed with nothing shown. */
+function readlineAsker(rl: Interface, screen: { muted: boolean }): Asker {
   return {
     question: async (prompt, secret) => {
-      process.stdout.write(secret ? prompt : '');
-      muted = secret;
+      if (!secret) return rl.question(prompt);
+      process.stdout.write(prompt);
+      screen.muted = true;
       try {
-        return await rl.question(secret ? '' : prompt);
+        return await rl.question('');
       } finally {
-        muted = false;
+        screen.muted = false;
+        process.stdout.write('\n');
       }
     },
     say: (line) => process.stdout.write(`${line}\n`),
