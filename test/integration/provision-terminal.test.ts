@@ -79,5 +79,5 @@ describe.skipIf(scriptMissing)('provision on a terminal', () => {
       mqtt: { url: 'mqtt://broker.example:1883', username: 'gate-g7' },
     });
     expect(readFileSync(join(configDir, 'mqtt-password'), 'utf8')).toBe('hunter2-secret\n');
-  });
+  }, 90_000);
 });
