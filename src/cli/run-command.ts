@@ -24,7 +24,7 @@ export function registerRunCommand(program: Command): void {
  */
 async function runDaemon(configPath: string): Promise<void> {
   const { config, hash } = loadConfig(configPath);
-  const log = createLogger(config.log.level);
+  const log = createLogger(config.log.level, 1, config.log.format ?? 'auto');
   const app = new GateApp(config, hash, log);
   // Type=notify under systemd: READY=1, STOPPING=1 and a health-gated watchdog; else nothing.
   const health = SystemdHealth.fromEnv(
