@@ -172,7 +172,13 @@ install_dirs() {
 
 install_unit() {
   local unit="$ROOT/etc/systemd/system/ridergate.service"
-  install -d -m 0755 "$ROOT/etc/systemd/system"
+  install -d -m 0755 "$ROOT/etc/systemd/system" "$ROOT/etc/modules-load.d"
+  # The unit's DeviceAllow=char-ttyACM/char-ttyUSB is resolved through /proc/devices when the
+  # service starts: a driver loaded later (scanner plugged in after boot) would stay denied.
+  # Loading both at boot keeps a scanner plugged in later usable.
+  printf '# ridergate: USB serial drivers for the QR scanner, loaded before the service starts\ncdc_acm\nusbserial\n' \
+    >"$ROOT/etc/modules-load.d/ridergate.conf"
+  chmod 0644 "$ROOT/etc/modules-load.d/ridergate.conf"
   # The unit names /usr/bin/node (Debian and NodeSource); point it at the node found instead.
   sed "s#^\(Exec[A-Za-z]*=-\{0,1\}\)/usr/bin/node #\1$NODE_BIN #" \
     "$SRC/systemd/ridergate.service" >"$unit.tmp"

@@ -150,6 +150,14 @@ describe.skipIf(skipReason !== undefined)('scripts/install.sh into a fake root',
     );
   });
 
+  it('loads the USB serial drivers at boot, so the device allow-list of the unit finds them', () => {
+    const modules = readFileSync(join(root, 'etc/modules-load.d/ridergate.conf'), 'utf8');
+    expect(modules.split('\n').filter((l) => l !== '' && !l.startsWith('#'))).toEqual([
+      'cdc_acm',
+      'usbserial',
+    ]);
+  });
+
   it('installs the unit with the node it found, and enables it', () => {
     const unit = readFileSync(join(root, 'etc/systemd/system/ridergate.service'), 'utf8');
     expect(unit).toContain('Type=notify');
