@@ -63,7 +63,8 @@ node_help() {
         curl -fsSL https://deb.nodesource.com/setup_22.x -o nodesource_setup.sh
         sudo bash nodesource_setup.sh
         sudo apt-get install nodejs
-      (NodeSource builds for arm64 and armhf; on a 32-bit armv6 Pi Zero/Pi 1 there is none.)
+      (32-bit Raspberry Pi OS, armhf: check https://github.com/nodesource/distributions for
+      your Node.js version, or use a trixie-based image; an armv6 Pi Zero/Pi 1 has no build.)
 EOF
 }
 
