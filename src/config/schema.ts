@@ -154,6 +154,8 @@ export const ConfigSchema = T.Object(
         level: T.Union(
           ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => T.Literal(l)),
         ),
+        /** json (journald), pretty (readable), auto: pretty on a terminal, else json; default auto. */
+        format: T.Optional(T.Union([T.Literal('auto'), T.Literal('json'), T.Literal('pretty')])),
       },
       { additionalProperties: false },
     ),
