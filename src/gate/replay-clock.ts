@@ -1,16 +1,21 @@
 import type { ReplayEntry } from '../store/types.js';
 
-/** Entries kept at most, whatever the grace (a bound on memory). */
+/** Entries kept at most (a bound on memory: about 1 MB); the oldest goes first. */
 const MAX_ENTRIES = 10_000;
+
+/** How long an admission's monotonic time is kept, ms: longer than any clock freeze. */
+const KEEP_MS = 24 * 3_600_000;
 
 /**
  * Makes the reopen grace immune to clock jumps (field case C2). The replay cache stores the
  * first use in wall-clock ms, and it must (it outlives restarts); but after NTP stepped the
- * clock back, "now − first use" is negative, and after a step forward it is too large. This
- * remembers the monotonic time of each admission of this run for as long as the grace lasts,
- * and {@link adjust} presents a cache entry to `decide()` so that:
+ * clock back, "now − first use" is negative (or stands still while the time holds at the floor),
+ * and after a step forward it is too large. This remembers the monotonic time of the
+ * admissions of this run (a day, 10 000 at most), and {@link adjust} presents a cache entry to
+ * `decide()` so that:
  * - a reopen needs the wall clock not to say "longer than the grace", and, when the admission
- *   was in this run, monotonic time to say "within the grace" (a step back is resolved by it);
+ *   was in this run, monotonic time to say "within the grace" (a step back is resolved by it;
+ *   a step forward within the grace errs on the safe side: `replayed`);
  * - an entry that seems to lie in the future, with no monotonic record, is a replay: never a
  *   reopen because the clock went back.
  */
@@ -57,7 +62,7 @@ export class ReplayClock {
 
   private prune(monoMs: number): void {
     for (const [key, at] of this.admitted) {
-      if (monoMs - at <= this.graceMs) break;
+      if (monoMs - at <= Math.max(KEEP_MS, this.graceMs)) break;
       this.admitted.delete(key);
     }
   }

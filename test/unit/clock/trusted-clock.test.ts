@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TimeFloorFile } from '../../../src/clock/time-floor.js';
 import { TrustedClock, type TrustedClockOptions } from '../../../src/clock/trusted-clock.js';
-import { capturedLogger, FakeSystemTime } from './log-capture.js';
+import { capturedLogger, FakeSystemTime } from '../../helpers/clock-fakes.js';
 
 const DAY_MS = 86_400_000;
 

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type { Logger } from '../../../src/log.js';
+import type { Logger } from '../../src/log.js';
 
 /** A logger whose JSON lines the test can read. */
 export function capturedLogger(): { log: Logger; lines: Record<string, unknown>[] } {
