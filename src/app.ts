@@ -5,7 +5,6 @@ import type { Clock } from './clock.js';
 import type { Config } from './config/schema.js';
 import { resolveRelaySettings } from './devices/relay-settings.js';
 import { describeError, RidergateError } from './errors.js';
-import { readBoundedFile } from './files.js';
 import { AbuseGuard } from './gate/abuse-guard.js';
 import { BarrierWatch } from './gate/barrier-watch.js';
 import { DeferredSettings } from './gate/deferred-settings.js';
@@ -19,6 +18,7 @@ import { SimRelay } from './gpio/sim-relay.js';
 import { TrackedRelay } from './gpio/tracked-relay.js';
 import type { Relay } from './gpio/types.js';
 import { MqttLink } from './link/mqtt-link.js';
+import { readSecretFile } from './link/secret-file.js';
 import type { Logger } from './log.js';
 import { createScanner } from './scanner/index.js';
 import type { Scanner } from './scanner/types.js';
@@ -238,6 +238,12 @@ export class GateApp {
 
   private createLink(): MqttLink {
     const m = this.config.mqtt;
+    if (m.tlsInsecure === true) {
+      this.log.error(
+        { field: 'mqtt.tlsInsecure' },
+        'broker certificate verification is OFF: anyone on the network can pose as the broker',
+      );
+    }
     return new MqttLink(
       {
         url: m.url,
@@ -253,6 +259,7 @@ export class GateApp {
         caFile: m.caFile,
         certFile: m.certFile,
         keyFile: m.keyFile,
+        tlsInsecure: m.tlsInsecure,
         version: VERSION,
         bootMs: this.bootMs,
         configHash: this.configHash,
@@ -319,12 +326,12 @@ function readRootKey(path: string): KeyObject {
   }
 }
 
+/** The MQTT password; refused when others can read the file (src/link/secret-file.ts). */
 function readSecret(path: string): string {
   try {
-    return readBoundedFile(path, { maxBytes: 4096, code: 'config_invalid', what: 'password file' })
-      .toString('utf8')
-      .trim();
+    return readSecretFile(path, 'mqtt.passwordFile');
   } catch (err) {
+    if (err instanceof RidergateError) throw err;
     throw new RidergateError('config_invalid', `mqtt.passwordFile: ${describeError(err)}`, {
       cause: err,
     });
