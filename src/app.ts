@@ -19,6 +19,7 @@ import { TrackedRelay } from './gpio/tracked-relay.js';
 import type { Relay } from './gpio/types.js';
 import { MqttLink } from './link/mqtt-link.js';
 import { readSecretFile } from './link/secret-file.js';
+import { warnIfTlsInsecure } from './link/tls-hint.js';
 import type { Logger } from './log.js';
 import { createScanner } from './scanner/index.js';
 import type { Scanner } from './scanner/types.js';
@@ -238,12 +239,7 @@ export class GateApp {
 
   private createLink(): MqttLink {
     const m = this.config.mqtt;
-    if (m.tlsInsecure === true) {
-      this.log.error(
-        { field: 'mqtt.tlsInsecure' },
-        'broker certificate verification is OFF: anyone on the network can pose as the broker',
-      );
-    }
+    warnIfTlsInsecure(this.log, m.tlsInsecure);
     return new MqttLink(
       {
         url: m.url,

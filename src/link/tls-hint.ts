@@ -1,3 +1,5 @@
+import type { Logger } from '../log.js';
+
 /** OpenSSL / Node error codes of a broker certificate that failed verification. */
 const CERT_CODES: Record<string, string> = {
   UNABLE_TO_VERIFY_LEAF_SIGNATURE:
@@ -37,4 +39,13 @@ export function tlsHint(err: unknown): { tls?: string; hint?: string } {
     };
   }
   return {};
+}
+
+/** The loud line of `mqtt.tlsInsecure: true`, at every start (level error). */
+export function warnIfTlsInsecure(log: Logger, insecure: boolean | undefined): void {
+  if (insecure !== true) return;
+  log.error(
+    { field: 'mqtt.tlsInsecure' },
+    'broker certificate verification is OFF: anyone on the network can pose as the broker',
+  );
 }
