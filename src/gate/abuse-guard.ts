@@ -18,6 +18,10 @@ export interface AbuseLimits {
 export interface AbuseStats {
   lockedOut: boolean;
   lockouts: number;
+}
+
+/** Counts for logs and tests, beyond telemetry. */
+export interface AbuseCounts extends AbuseStats {
   /** Denials answered late during lockouts, since start. */
   slowed: number;
   /** Denials dropped (not journaled) because too many were waiting, since start. */
@@ -88,13 +92,14 @@ export class AbuseGuard {
     return this.deps.monoMs() < this.lockedUntil;
   }
 
+  /** The telemetry figures (contracts.md `abuse`). */
   stats(): AbuseStats {
-    return {
-      lockedOut: this.lockedOut(),
-      lockouts: this.lockouts,
-      slowed: this.slowed,
-      dropped: this.dropped,
-    };
+    return { lockedOut: this.lockedOut(), lockouts: this.lockouts };
+  }
+
+  /** The telemetry figures plus the slowed and dropped denials. */
+  counts(): AbuseCounts {
+    return { ...this.stats(), slowed: this.slowed, dropped: this.dropped };
   }
 
   /** Counts one denial (already decided) and says when it may be answered. */

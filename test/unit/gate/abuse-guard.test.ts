@@ -147,7 +147,7 @@ describe('scan abuse limits', () => {
     for (let i = 0; i < 3; i += 1) await scan(forged(i));
     const held = [scan(forged(3)), scan(forged(4)), scan(forged(5)), scan(forged(6))];
     await settle();
-    expect(guard.stats()).toMatchObject({ slowed: 2, dropped: 2 });
+    expect(guard.counts()).toMatchObject({ slowed: 2, dropped: 2 });
     while (sleeps.release()) await settle();
     await Promise.all(held);
     const denials = (await store.undelivered(100)).filter((e) => e.type === 'deny');
