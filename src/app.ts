@@ -91,7 +91,6 @@ export class GateApp {
 
   async start(): Promise<void> {
     await this.relay.init();
-    this.timekeeper?.start();
     // The root key is checked before the store is created: a gate that cannot be trusted
     // leaves nothing behind on disk.
     const rootKey = readRootKey(this.config.trust.rootKeyFile);
@@ -100,6 +99,8 @@ export class GateApp {
       (err: unknown) => diagnoseStoreFailure(this.config.store.path, err ?? 'store open failed'),
     );
     this.journal = this.createJournal(openFailure);
+    // The floor was read in the constructor; its timers start once the store's folder exists.
+    this.timekeeper?.start();
     // Pruning and WAL checkpoints; a round that meets a store still down logs and waits.
     this.maintenance = new StoreMaintenance(this.store, this.log, {
       retentionDays: this.config.store.retentionDays,
