@@ -8,6 +8,7 @@ import { buildClientOptions, checkBrokerUrl, jitterMs, redactUrl } from './clien
 import { ConflictDetector, type ConflictSettings } from './conflict-detector.js';
 import { OutboxPump, undeliverableError } from './outbox-pump.js';
 import { ReplayMarker } from './replay-marker.js';
+import { tlsHint } from './tls-hint.js';
 import { type FleetTopics, fleetTopics, type GateTopics, gateTopics } from './topics.js';
 import { TrackedPublisher } from './tracked-publish.js';
 
@@ -41,6 +42,8 @@ export interface MqttLinkOptions {
   caFile?: string;
   certFile?: string;
   keyFile?: string;
+  /** Turns broker certificate verification off (`mqtt.tlsInsecure`); default false. */
+  tlsInsecure?: boolean | undefined;
   /** Software version, published in `info`. */
   version: string;
   /** Hash of the effective configuration, published in `info`. */
@@ -201,6 +204,8 @@ export class MqttLink {
       caFile: this.options.caFile,
       certFile: this.options.certFile,
       keyFile: this.options.keyFile,
+      url: this.options.url,
+      tlsInsecure: this.options.tlsInsecure,
       connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000,
       keepaliveSec: this.options.keepaliveSec ?? 30,
       reconnectMs: jitterMs(minMs, maxMs),
@@ -280,7 +285,7 @@ export class MqttLink {
     client.on('reconnect', () => {
       client.options.will = this.will();
     });
-    client.on('error', (err) => this.log.warn({ err }, 'mqtt error'));
+    client.on('error', (err) => this.log.warn({ err, ...tlsHint(err) }, 'mqtt error'));
     // Attached once for the client's life, not per connection (field case M3).
     client.on('message', (topic, payload) => void this.onMessage(topic, payload));
   }
