@@ -224,6 +224,7 @@ export class GateApp {
         site: this.config.gate.site,
         gate: this.config.gate.id,
         telemetrySec: m.telemetrySec,
+        rebuildAfterSec: m.rebuildAfterSec,
         drainPerSec: m.drainPerSec,
         maxEventBytes: m.maxEventBytes,
         caFile: m.caFile,
