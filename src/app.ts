@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { dirname } from 'node:path';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/schema.js';
 import { resolveRelaySettings } from './devices/relay-settings.js';
@@ -16,6 +17,7 @@ import { SimRelay } from './gpio/sim-relay.js';
 import { TrackedRelay } from './gpio/tracked-relay.js';
 import type { Relay } from './gpio/types.js';
 import { MqttLink } from './link/mqtt-link.js';
+import { TelemetryBuilder } from './link/telemetry.js';
 import type { Logger } from './log.js';
 import { createScanner } from './scanner/index.js';
 import type { Scanner } from './scanner/types.js';
@@ -214,6 +216,7 @@ export class GateApp {
 
   private createLink(): MqttLink {
     const m = this.config.mqtt;
+    const telemetry = this.createTelemetry();
     return new MqttLink(
       {
         url: m.url,
@@ -238,7 +241,7 @@ export class GateApp {
       },
       {
         store: this.store,
-        telemetry: () => this.telemetry(),
+        telemetry: () => telemetry.build(),
         clock: this.clock,
         onTrustList: async (jws, source) => {
           await this.trust?.offer(jws, source);
@@ -251,21 +254,28 @@ export class GateApp {
     );
   }
 
-  private async telemetry(): Promise<Record<string, unknown>> {
-    const memory = process.memoryUsage();
-    return {
-      uptimeSec: Math.round(process.uptime()),
-      version: VERSION,
-      rssBytes: memory.rss,
-      outboxDepth: await this.store.outboxDepth().catch(() => -1),
-      store: this.journal?.stats(),
-      scanner: this.scanner.stats(),
-      link: this.link?.stats(),
-      clock: this.clock.state(),
-      trustVersion: this.trust?.version() ?? null,
-      lastScanTs: this.gate?.counters.lastScanTs ?? null,
-      ...this.gate?.counters.snapshot(),
-    };
+  /**
+   * The telemetry builder. Revocations, maintenance, abuse and the clock floor are not wired
+   * yet: pass their providers here once those parts exist (telemetry shows defaults until then).
+   */
+  private createTelemetry(): TelemetryBuilder {
+    return new TelemetryBuilder(
+      {
+        version: VERSION,
+        nowMs: () => this.clock.nowMs(),
+        storeDir: dirname(this.config.store.path),
+        outboxDepth: () => this.store.outboxDepth(),
+        oldestUndeliveredTs: () => this.store.oldestUndeliveredTs(),
+        scanner: () => this.scanner.stats(),
+        lastScanTs: () => this.gate?.counters.lastScanTs,
+        counts: () => this.gate?.counters.snapshot() ?? { events: {}, denials: {} },
+        clockState: () => this.clock.state(),
+        trustVersion: () => this.trust?.version(),
+        link: () => this.link?.stats() ?? {},
+        store: () => this.journal?.stats() ?? {},
+      },
+      this.log,
+    );
   }
 }
 

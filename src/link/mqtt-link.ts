@@ -92,8 +92,8 @@ export interface MqttLinkDeps {
    * skipped until the process restarts.
    */
   store: Store & { setAside?: (id: string) => Promise<void> };
-  /** Health figures for the telemetry topic; `ts` is added. */
-  telemetry: () => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** Health figures for the telemetry topic (see TelemetryBuilder); `ts` is set at sending. */
+  telemetry: () => object | Promise<object>;
   clock: Clock;
   /**
    * Receives a trust list published on `{p}/_fleet/trust` (a compact JWS). The link only bounds
