@@ -57,6 +57,17 @@ export class MqttWatcher {
     return found as WatchedMessage;
   }
 
+  /**
+   * Resolves once the watcher is connected and subscribed: a probe it publishes under
+   * `{prefix}/_probe` comes back to it. Probes land in `messages` like any message.
+   */
+  async ready(prefix = 'ridergate/v1'): Promise<void> {
+    await waitUntil(() => this.client.connected, 'the watcher to connect');
+    const topic = `${prefix}/_probe/${this.messages.length}-${Date.now()}`;
+    await this.client.publishAsync(topic, '{}', { qos: 1 });
+    await waitUntil(() => this.on(topic).length > 0, 'the watcher to be subscribed');
+  }
+
   async close(): Promise<void> {
     await this.client.endAsync(true);
   }
@@ -86,33 +97,44 @@ export async function waitUntil(
   }
 }
 
+/** What {@link TestProxy} does with a new connection. */
+export type ProxyMode =
+  | { kind: 'swallow' }
+  | { kind: 'refuse' }
+  | { kind: 'forward'; port: number };
+
 /**
- * A TCP server that accepts connections and never answers (every byte swallowed: a broker hung
- * after accept, a captive middlebox), until `forwardTo(port)`: from then on new connections are
- * relayed to that port. Connections already swallowed stay swallowed.
+ * A TCP server in front of a broker. `swallow`: accepts and never answers (a broker hung
+ * after accept, a captive middlebox); `refuse`: closes each new connection at once; `forward`:
+ * relays new connections to a port on 127.0.0.1. A mode applies to connections made after it
+ * is set; connections already swallowed stay swallowed.
  */
-export interface SilentBroker {
+export interface TestProxy {
   url: string;
   /** Connections accepted so far. */
   readonly accepted: number;
-  forwardTo(port: number): void;
+  setMode(mode: ProxyMode): void;
   close(): Promise<void>;
 }
 
-export async function startSilentBroker(): Promise<SilentBroker> {
+export async function startProxy(initial: ProxyMode = { kind: 'swallow' }): Promise<TestProxy> {
   const sockets = new Set<Socket>();
-  let target: number | undefined;
+  let mode = initial;
   let accepted = 0;
   const server: Server = createServer((inbound) => {
     accepted += 1;
     sockets.add(inbound);
     inbound.on('close', () => sockets.delete(inbound));
     inbound.on('error', () => inbound.destroy());
-    if (target === undefined) {
+    if (mode.kind === 'refuse') {
+      inbound.destroy();
+      return;
+    }
+    if (mode.kind === 'swallow') {
       inbound.on('data', () => undefined);
       return;
     }
-    const outbound = createConnection({ port: target, host: '127.0.0.1' });
+    const outbound = createConnection({ port: mode.port, host: '127.0.0.1' });
     sockets.add(outbound);
     outbound.on('close', () => {
       sockets.delete(outbound);
@@ -131,8 +153,8 @@ export async function startSilentBroker(): Promise<SilentBroker> {
     get accepted() {
       return accepted;
     },
-    forwardTo: (to) => {
-      target = to;
+    setMode: (next) => {
+      mode = next;
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();
