@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { dirname } from 'node:path';
 import { type ClockSources, createTrustedClock } from './clock/create-clock.js';
 import type { TrustedClock } from './clock/trusted-clock.js';
 import type { Clock } from './clock.js';
@@ -19,6 +20,7 @@ import { TrackedRelay } from './gpio/tracked-relay.js';
 import type { Relay } from './gpio/types.js';
 import { MqttLink } from './link/mqtt-link.js';
 import { readSecretFile } from './link/secret-file.js';
+import { TelemetryBuilder } from './link/telemetry.js';
 import { warnIfTlsInsecure } from './link/tls-hint.js';
 import type { Logger } from './log.js';
 import { createScanner } from './scanner/index.js';
@@ -241,6 +243,7 @@ export class GateApp {
   private createLink(): MqttLink {
     const m = this.config.mqtt;
     warnIfTlsInsecure(this.log, m.tlsInsecure);
+    const telemetry = this.createTelemetry();
     return new MqttLink(
       {
         url: m.url,
@@ -251,6 +254,7 @@ export class GateApp {
         site: this.config.gate.site,
         gate: this.config.gate.id,
         telemetrySec: m.telemetrySec,
+        rebuildAfterSec: m.rebuildAfterSec,
         drainPerSec: m.drainPerSec,
         maxEventBytes: m.maxEventBytes,
         caFile: m.caFile,
@@ -265,7 +269,7 @@ export class GateApp {
       },
       {
         store: this.store,
-        telemetry: () => this.telemetry(),
+        telemetry: () => telemetry.build(),
         clock: this.clock,
         onTrustList: async (jws, source) => {
           await this.trust?.offer(jws, source);
@@ -278,22 +282,30 @@ export class GateApp {
     );
   }
 
-  private async telemetry(): Promise<Record<string, unknown>> {
-    const memory = process.memoryUsage();
-    return {
-      uptimeSec: Math.round(process.uptime()),
-      version: VERSION,
-      rssBytes: memory.rss,
-      outboxDepth: await this.store.outboxDepth().catch(() => -1),
-      store: this.journal?.stats(),
-      scanner: this.scanner.stats(),
-      link: this.link?.stats(),
-      clock: this.timekeeper?.stats() ?? this.clock.state(),
-      abuse: this.abuse?.stats(),
-      trustVersion: this.trust?.version() ?? null,
-      lastScanTs: this.gate?.counters.lastScanTs ?? null,
-      ...this.gate?.counters.snapshot(),
-    };
+  /**
+   * The telemetry builder. TODO: revocations and maintenance are not wired yet: telemetry
+   * shows their defaults until they are.
+   */
+  private createTelemetry(): TelemetryBuilder {
+    return new TelemetryBuilder(
+      {
+        version: VERSION,
+        nowMs: () => this.clock.nowMs(),
+        storeDir: dirname(this.config.store.path),
+        outboxDepth: () => this.store.outboxDepth(),
+        oldestUndeliveredTs: () => this.store.oldestUndeliveredTs(),
+        scanner: () => this.scanner.stats(),
+        lastScanTs: () => this.gate?.counters.lastScanTs,
+        counts: () => this.gate?.counters.snapshot() ?? { events: {}, denials: {} },
+        clockState: () => this.clock.state(),
+        clock: () => this.timekeeper?.stats() ?? {},
+        abuse: () => this.abuse?.stats() ?? {},
+        trustVersion: () => this.trust?.version(),
+        link: () => this.link?.stats() ?? {},
+        store: () => this.journal?.stats() ?? {},
+      },
+      this.log,
+    );
   }
 }
 

@@ -121,7 +121,13 @@ export const ConfigSchema = T.Object(
         username: T.Optional(T.String({ maxLength: 256 })),
         passwordFile: T.Optional(T.String({ minLength: 1 })),
         prefix: T.String({ pattern: '^[^#+]+$', maxLength: 128 }),
-        telemetrySec: T.Integer({ minimum: 5, maximum: 3600 }),
+        /** Telemetry period, seconds (1 is for tests; 60 on a gate). */
+        telemetrySec: T.Integer({ minimum: 1, maximum: 3600 }),
+        /**
+         * Time without a connection after which the MQTT client is torn down and built again,
+         * seconds; default 120.
+         */
+        rebuildAfterSec: T.Optional(T.Integer({ minimum: 1, maximum: 86_400 })),
         /** Most outbox events published per second while a backlog drains; default 200. */
         drainPerSec: T.Optional(T.Integer({ minimum: 1, maximum: 10_000 })),
         /**
