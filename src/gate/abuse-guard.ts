@@ -46,6 +46,12 @@ export interface AbuseGuardDeps {
   log: Logger;
 }
 
+/**
+ * Deny reasons that say nothing about the person scanning: in maintenance mode every scan is
+ * denied (contracts.md), and a gate under maintenance must not raise `scan_abuse`.
+ */
+const NOT_COUNTED: ReadonlySet<string> = new Set(['maintenance']);
+
 const sleepReal = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.());
 
 /**
@@ -102,8 +108,9 @@ export class AbuseGuard {
     return { ...this.stats(), slowed: this.slowed, dropped: this.dropped };
   }
 
-  /** Counts one denial (already decided) and says when it may be answered. */
-  denied(): DenialTurn {
+  /** Counts one denial (already decided, for `reason`) and says when it may be answered. */
+  denied(reason?: string): DenialTurn {
+    if (reason !== undefined && NOT_COUNTED.has(reason)) return { kind: 'now' };
     const now = this.deps.monoMs();
     const windowMs = this.limits.windowSec * 1000;
     this.recent = this.recent.filter((at) => now - at < windowMs);

@@ -142,7 +142,7 @@ export class GateController {
       reopenGraceSec: this.settings.reopenGraceSec,
     });
     const decisionUs = Math.round((this.deps.clock.monoMs() - scan.receivedMono) * 1000);
-    const turn = decision.type === 'deny' ? this.deps.abuse?.denied() : undefined;
+    const turn = decision.type === 'deny' ? this.deps.abuse?.denied(decision.reason) : undefined;
     if (turn !== undefined && turn.kind !== 'now') {
       return { deferred: this.answerLater(turn, decision, nowMs, decisionUs) };
     }

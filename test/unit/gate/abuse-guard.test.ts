@@ -175,6 +175,11 @@ describe('scan abuse limits', () => {
     expect(alarms).toHaveLength(2);
   });
 
+  it('does not count denials of maintenance mode', () => {
+    for (let i = 0; i < 10; i += 1) expect(guard.denied('maintenance')).toEqual({ kind: 'now' });
+    expect(alarms).toEqual([]);
+  });
+
   it('forgets denials older than the window', async () => {
     for (let i = 0; i < 3; i += 1) await scan(forged(i));
     mono += 61_000;
