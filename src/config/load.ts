@@ -180,6 +180,12 @@ function crossFieldProblems(config: Config): string[] {
   problems.push(...scannerProblems(config.scanner));
   problems.push(...relayProblems(config.relay));
   problems.push(...inputPinProblems(config));
+  if (config.mqtt.passwordFile !== undefined && config.mqtt.username === undefined) {
+    // MQTT 3.1.1 §3.1.2.9: a password without a user name is a protocol violation.
+    problems.push(
+      `mqtt.passwordFile: set to ${JSON.stringify(config.mqtt.passwordFile)} but mqtt.username is missing; MQTT sends no password without a user name, so set mqtt.username too`,
+    );
+  }
   if (brokerHost(config.mqtt.url) === '') {
     problems.push(
       `mqtt.url: got ${JSON.stringify(config.mqtt.url)}; it names no broker host, e.g. mqtt://broker.example:1883`,

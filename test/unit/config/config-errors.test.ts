@@ -42,6 +42,13 @@ describe('configuration errors', () => {
     );
   });
 
+  it('refuses a password file without a user name, which MQTT cannot send', () => {
+    writeFileSync(file, 'gate: { site: north, id: g1 }\nmqtt: { passwordFile: /etc/pw }\n');
+    expect(refusal(file)).toContain(
+      'mqtt.passwordFile: set to "/etc/pw" but mqtt.username is missing; MQTT sends no password without a user name, so set mqtt.username too',
+    );
+  });
+
   it('suggests the section for a misspelled section name', () => {
     writeFileSync(file, 'gate: { site: north, id: g1 }\nrelays:\n  pulseMs: 300\n');
     expect(refusal(file)).toContain(
