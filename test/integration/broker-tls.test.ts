@@ -177,7 +177,11 @@ describe.skipIf(mosquittoMissing() !== undefined || opensslMissing() !== undefin
       const openPassword = join(dir, 'open.password');
       writeFileSync(openPassword, PASSWORD, { mode: 0o604 });
       chmodSync(openPassword, 0o604);
-      const refused = await startGate('openpw', { url: tlsUrl(broker), passwordFile: openPassword })
+      const refused = await startGate('openpw', {
+        url: tlsUrl(broker),
+        username: 'north-g1',
+        passwordFile: openPassword,
+      })
         .then(() => undefined)
         .catch((err: unknown) => err as Error);
       expect(refused?.message).toMatch(/mqtt\.passwordFile: .* mode 0604, so others can read/);
