@@ -18,7 +18,7 @@ import { launchGate, provision, readLevel, token } from './gate-process.mjs';
 import { round, runAlone, sleep, summarize, waitUntil } from './lib.mjs';
 
 const PLAN = {
-  full: { idleSamples: 300, backlog: 100_000 },
+  full: { idleSamples: 500, backlog: 100_000 },
   short: { idleSamples: 30, backlog: 5_000 },
 };
 /** The most events a second the config lets the link publish while it drains. */
