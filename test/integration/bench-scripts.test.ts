@@ -57,14 +57,22 @@ const daemonSkip =
   (socatAvailable() ? undefined : 'socat is not installed');
 
 // The benchmarks are scripts, not timed tests: this only proves they still run and report.
+// A short run takes 5–40 s on a quiet machine; the test waits longer than the script may run.
+const TEST_TIMEOUT_MS = 150_000;
 describe('benchmark scripts in short mode', () => {
-  it('bench:token compares RP1 and JWT verification and QR versions', () => {
-    const out = runBench('bench-token.mjs');
-    expect(out.stderr).toBe('');
-    expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(/\| RP1 \| EdDSA \| \d+ \| [\d,]+ \| [\d.]+ \| \d+ \| 8 \| \d+ \|/);
-    expect(out.stdout).toMatch(/RP1 \/ JWT verifications per second: EdDSA [\d.]+×/);
-  });
+  it(
+    'bench:token compares RP1 and JWT verification and QR versions',
+    () => {
+      const out = runBench('bench-token.mjs');
+      expect(out.stderr).toBe('');
+      expect(out.code).toBe(0);
+      expect(out.stdout).toMatch(
+        /\| RP1 \| EdDSA \| \d+ \| [\d,]+ \| [\d.]+ \| \d+ \| 8 \| \d+ \|/,
+      );
+      expect(out.stdout).toMatch(/RP1 \/ JWT verifications per second: EdDSA [\d.]+×/);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
   it.skipIf(mosquittoMissing() !== undefined)(
     'bench:pipeline measures the drain and scan latency',
@@ -74,13 +82,18 @@ describe('benchmark scripts in short mode', () => {
       expect(out.stdout).toMatch(/\| idle \(outbox empty\) \|/);
       expect(out.stdout).toMatch(/\| draining at mqtt\.drainPerSec \d+ \|/);
     },
+    TEST_TIMEOUT_MS,
   );
 
-  it('the soak feeds random and mutated input through the pipeline with no crash and no wrong admit', () => {
-    const out = runBench('soak.mjs');
-    expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(/crashes\W+0/i);
-  });
+  it(
+    'the soak feeds random and mutated input through the pipeline with no crash and no wrong admit',
+    () => {
+      const out = runBench('soak.mjs');
+      expect(out.code).toBe(0);
+      expect(out.stdout).toMatch(/crashes\W+0/i);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
   it.skipIf(daemonSkip !== undefined)(
     'npm run bench -- --short writes every figure, as a number above zero or marked not measured',
