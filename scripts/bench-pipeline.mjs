@@ -9,30 +9,25 @@
 // Starts /usr/sbin/mosquitto (MOSQUITTO_BIN overrides) on a free port. Prints a Markdown table
 // and writes bench/pipeline.json.
 
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { mosquittoMissing, startMosquitto } from './bench/broker.mjs';
+import { isShort, percentile, requireDist, root } from './bench/lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-if (!existsSync(join(root, 'dist', 'store', 'sqlite-store.js'))) {
-  process.stderr.write('bench-pipeline: dist/ is missing; run "npm run build" first\n');
+requireDist('bench-pipeline');
+const missing = mosquittoMissing();
+if (missing !== undefined) {
+  process.stderr.write(`bench-pipeline: ${missing}\n`);
   process.exit(2);
 }
-const MOSQUITTO = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
-if (!existsSync(MOSQUITTO)) {
-  process.stderr.write(`bench-pipeline: ${MOSQUITTO} not found (apt install mosquitto)\n`);
-  process.exit(2);
-}
+const { fillBacklog } = await import('./bench/backlog.mjs');
 const { SqliteStore } = await import('../dist/store/sqlite-store.js');
-const { SqliteDb } = await import('../dist/store/sqlite.js');
 const { MqttLink } = await import('../dist/link/mqtt-link.js');
 const { silentLogger } = await import('../dist/log.js');
 
-const short = process.argv.includes('--short') || process.env.BENCH_SHORT === '1';
+const short = isShort();
 const PLAN = short
   ? { backlog: 10_000, idleSamples: 200, pacedBacklog: 2_000, pacedMs: 4_000 }
   : { backlog: 100_000, idleSamples: 1_000, pacedBacklog: 10_000, pacedMs: 20_000 };
@@ -83,31 +78,6 @@ async function sampleWhile(store, link, keepGoing, maxSamples = Number.POSITIVE_
   return samples;
 }
 
-function percentile(samples, p) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-/** Writes `count` undelivered events in one transaction: the backlog an outage leaves. */
-async function fillBacklog(path, count) {
-  const db = await SqliteDb.open(path);
-  await db.exec('BEGIN');
-  const row = await db.get("SELECT value FROM settings WHERE key = 'events.last_seq'");
-  let seq = Number(row.value);
-  const oldTs = Date.now() - 3_600_000;
-  for (let i = 0; i < count; i++) {
-    seq += 1;
-    const event = { ...draft(oldTs + i), seq };
-    await db.run(
-      'INSERT INTO events (id, seq, ts, type, iss, sub, cti, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [event.id, seq, event.ts, event.type, event.iss, event.sub, event.cti, JSON.stringify(event)],
-    );
-  }
-  await db.run("UPDATE settings SET value = ? WHERE key = 'events.last_seq'", [String(seq)]);
-  await db.exec('COMMIT');
-  await db.close();
-}
-
 async function startLink(store, url, drainPerSec) {
   const link = new MqttLink(
     {
@@ -133,10 +103,8 @@ async function startLink(store, url, drainPerSec) {
 /** One phase: a fresh store with `backlog` events, drained at `drainPerSec`, sampled. */
 async function drainPhase(name, url, backlog, drainPerSec, maxMs) {
   const path = join(dir, `${name}.db`);
-  const store = new SqliteStore(path, silentLogger());
-  await store.open();
-  await store.close();
   await fillBacklog(path, backlog);
+  const store = new SqliteStore(path, silentLogger());
   await store.open();
   const startedMs = performance.now();
   const link = await startLink(store, url, drainPerSec);
@@ -231,50 +199,6 @@ function report(idle, max, paced) {
 
 function round(value) {
   return Math.round(value * 100) / 100;
-}
-
-async function startMosquitto() {
-  const port = await freePort();
-  const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-  const child = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
-  const deadline = Date.now() + 10_000;
-  while (!(await accepts(port))) {
-    if (Date.now() > deadline || child.exitCode !== null)
-      throw new Error('mosquitto did not start');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function accepts(port) {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 await main();

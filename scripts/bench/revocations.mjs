@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Figures 5 (memory with one million revocations loaded) and 7 (revocation lookup at one
+// million entries): runs scripts/bench-revocations.mjs --json when it exists and returns its
+// figures; marks them "not measured (script missing)" when it does not.
+//
+//   node scripts/bench/revocations.mjs [--short] [--json]
+
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { root, runAlone } from './lib.mjs';
+
+export const SCRIPT = join(root, 'scripts', 'bench-revocations.mjs');
+export const MISSING = 'not measured (script missing)';
+
+function attempt(args) {
+  const out = spawnSync(process.execPath, [SCRIPT, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 900_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const last = (out.stdout ?? '').trim().split('\n').at(-1) ?? '';
+  if (out.status !== 0)
+    return { error: `exit ${out.status}: ${(out.stderr ?? '').trim().slice(-300)}` };
+  try {
+    return { value: JSON.parse(last) };
+  } catch {
+    return { error: 'its last line of output is not JSON' };
+  }
+}
+
+/**
+ * Returns `{ measured: true, lookupP50Us, lookupP99Us, entries, rssBytes }`, or
+ * `{ measured: false, reason }` when the script is missing.
+ */
+export async function run({ short = false } = {}) {
+  if (!existsSync(SCRIPT)) return { measured: false, reason: MISSING };
+  // The short flag may be unknown to the script: then it runs in full.
+  let got = attempt(short ? ['--json', '--short'] : ['--json']);
+  if (got.error !== undefined && short) got = attempt(['--json']);
+  if (got.error !== undefined) throw new Error(`bench-revocations.mjs failed: ${got.error}`);
+  const { lookupP50Us, lookupP99Us, entries, rssBytes } = got.value;
+  return { measured: true, lookupP50Us, lookupP99Us, entries, rssBytes, raw: got.value };
+}
+
+await runAlone(import.meta.url, 'revocations', run);
