@@ -138,6 +138,8 @@ export const ConfigSchema = T.Object(
         caFile: T.Optional(T.String({ minLength: 1 })),
         certFile: T.Optional(T.String({ minLength: 1 })),
         keyFile: T.Optional(T.String({ minLength: 1 })),
+        /** true turns broker certificate verification OFF (logged as an error at every start). */
+        tlsInsecure: T.Optional(T.Boolean()),
       },
       { additionalProperties: false },
     ),
@@ -152,6 +154,25 @@ export const ConfigSchema = T.Object(
       {
         skewSec: T.Integer({ minimum: 0, maximum: 3600 }),
         reopenGraceSec: T.Integer({ minimum: 0, maximum: 600 }),
+        /** Token times while the clock is not NTP-synchronised (src/clock/unsynced-policy.ts). */
+        unsyncedClock: T.Optional(T.Union([T.Literal('lenient'), T.Literal('strict')])),
+        /** Skew for nbf/iat while unsynced under `lenient`, seconds; default 300. */
+        unsyncedSkewSec: T.Optional(T.Integer({ minimum: 0, maximum: 86_400 })),
+        /** Scan abuse limits (src/gate/abuse-guard.ts); defaults there. */
+        abuse: T.Optional(
+          T.Object(
+            {
+              /** More denials than this within `windowSec` start a lockout. */
+              maxDenials: T.Optional(T.Integer({ minimum: 1, maximum: 10_000 })),
+              windowSec: T.Optional(T.Integer({ minimum: 1, maximum: 86_400 })),
+              /** How long denials are slowed after a lockout starts. */
+              lockoutSec: T.Optional(T.Integer({ minimum: 1, maximum: 86_400 })),
+              /** During a lockout, denials are answered at most one per this many ms. */
+              delayMs: T.Optional(T.Integer({ minimum: 0, maximum: 60_000 })),
+            },
+            { additionalProperties: false },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -160,6 +181,8 @@ export const ConfigSchema = T.Object(
         level: T.Union(
           ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => T.Literal(l)),
         ),
+        /** json (journald), pretty (readable), auto: pretty on a terminal, else json; default auto. */
+        format: T.Optional(T.Union([T.Literal('auto'), T.Literal('json'), T.Literal('pretty')])),
       },
       { additionalProperties: false },
     ),

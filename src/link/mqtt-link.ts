@@ -9,6 +9,7 @@ import { ConflictDetector, type ConflictSettings } from './conflict-detector.js'
 import { OutboxPump, undeliverableError } from './outbox-pump.js';
 import { ReplayMarker } from './replay-marker.js';
 import { ConnectionSupervisor, DEFAULT_REBUILD_AFTER_SEC } from './supervisor.js';
+import { tlsHint } from './tls-hint.js';
 import { type FleetTopics, fleetTopics, type GateTopics, gateTopics } from './topics.js';
 import { TrackedPublisher } from './tracked-publish.js';
 
@@ -42,6 +43,8 @@ export interface MqttLinkOptions {
   caFile?: string;
   certFile?: string;
   keyFile?: string;
+  /** Turns broker certificate verification off (`mqtt.tlsInsecure`); default false. */
+  tlsInsecure?: boolean | undefined;
   /** Software version, published in `info`. */
   version: string;
   /** Hash of the effective configuration, published in `info`. */
@@ -230,6 +233,8 @@ export class MqttLink {
       caFile: this.options.caFile,
       certFile: this.options.certFile,
       keyFile: this.options.keyFile,
+      url: this.options.url,
+      tlsInsecure: this.options.tlsInsecure,
       connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000,
       keepaliveSec: this.options.keepaliveSec ?? 30,
       reconnectMs: jitterMs(minMs, maxMs),
@@ -341,7 +346,7 @@ export class MqttLink {
     client.on('reconnect', () => {
       client.options.will = this.will();
     });
-    client.on('error', (err) => this.log.warn({ err }, 'mqtt error'));
+    client.on('error', (err) => this.log.warn({ err, ...tlsHint(err) }, 'mqtt error'));
     // Attached once for the client's life, not per connection (field case M3).
     client.on('message', (topic, payload) => void this.onMessage(topic, payload));
   }
