@@ -260,7 +260,9 @@ export class MqttLink {
    * tried again at the supervisor's next turn.
    */
   private rebuild(downMs: number): void {
-    if (this.stopping) return;
+    // During a client id conflict the client connects at every attempt (and is cut): it is not
+    // stuck, and a fresh client would connect at once, cutting the conflict backoff short.
+    if (this.stopping || this.conflict.inConflict) return;
     const old = this.client;
     this.client = undefined;
     if (old !== undefined) {

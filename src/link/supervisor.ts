@@ -26,7 +26,7 @@ export class ConnectionSupervisor {
   private timer: NodeJS.Timeout | undefined;
   /** Monotonic ms of the last moment a connection was seen up, or of start or the last rebuild. */
   private lastGoodMono = 0;
-  /** Rebuilds since start. */
+  /** Rebuilds asked for since start (the link may decline one, e.g. during an id conflict). */
   rebuilds = 0;
 
   constructor(options: SupervisorOptions) {

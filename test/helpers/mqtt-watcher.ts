@@ -113,6 +113,8 @@ export interface TestProxy {
   url: string;
   /** Connections accepted so far. */
   readonly accepted: number;
+  /** When each connection was accepted, `performance.now()` ms. */
+  readonly acceptedAtMs: readonly number[];
   setMode(mode: ProxyMode): void;
   close(): Promise<void>;
 }
@@ -121,8 +123,10 @@ export async function startProxy(initial: ProxyMode = { kind: 'swallow' }): Prom
   const sockets = new Set<Socket>();
   let mode = initial;
   let accepted = 0;
+  const acceptedAtMs: number[] = [];
   const server: Server = createServer((inbound) => {
     accepted += 1;
+    acceptedAtMs.push(performance.now());
     sockets.add(inbound);
     inbound.on('close', () => sockets.delete(inbound));
     inbound.on('error', () => inbound.destroy());
@@ -153,6 +157,7 @@ export async function startProxy(initial: ProxyMode = { kind: 'swallow' }): Prom
     get accepted() {
       return accepted;
     },
+    acceptedAtMs,
     setMode: (next) => {
       mode = next;
     },

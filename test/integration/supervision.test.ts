@@ -183,6 +183,22 @@ describe.skipIf(mosquittoMissing() !== undefined)('connection supervision with m
   }, 180_000);
 });
 
+describe('reconnect backoff', () => {
+  it('waits a random time within the configured bounds between attempts on a refusing broker', async () => {
+    const proxy = await startProxy({ kind: 'refuse' });
+    cleanups.push(() => proxy.close());
+    await startLink(proxy.url, { reconnectMinMs: 200, reconnectMaxMs: 800 });
+    await waitUntil(() => proxy.accepted >= 9, 'nine connection attempts', 60_000);
+
+    const at = proxy.acceptedAtMs.slice(0, 9);
+    const gaps = at.slice(1).map((t, i) => t - (at[i] as number));
+    // A loaded machine only makes waits longer: the lower bound holds, the upper one may not.
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(190);
+    // Eight waits drawn from 200–800 ms: never all within 50 ms of each other.
+    expect(Math.max(...gaps) - Math.min(...gaps)).toBeGreaterThan(50);
+  }, 90_000);
+});
+
 describe.skipIf(mosquittoMissing() !== undefined)('connection supervision, silent broker', () => {
   let silent: TestProxy;
   let broker: Mosquitto;
