@@ -40,6 +40,8 @@ export async function probeBroker(input: BrokerProbeInput): Promise<BrokerProbeR
       reconnectMs: 0,
     });
     client = connect(input.url, options);
+    // mqtt.js emits 'error' more than once (refused, then closed): an unheard one would throw.
+    client.on('error', () => undefined);
     const connected = await connected$(client, input.timeoutMs);
     if (connected !== undefined) return connected;
     const subscribed = await subscribe$(client, input.topic, input.timeoutMs);

@@ -57,6 +57,8 @@ export async function answersFromTerminal(
   for (const field of FIELDS) {
     if (!applies(field, answers)) continue;
     const fallback = (flags[field.key] ?? field.defaultValue?.(answers) ?? '').trim();
+    const choices = field.choices?.() ?? [];
+    if (choices.length > 0) asker.say(choices.map((c) => `  ${c}`).join('\n'));
     for (;;) {
       const hint = fallback === '' ? '' : ` [${field.secret ? '(given)' : fallback}]`;
       const typed = (

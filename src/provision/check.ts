@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { describeError } from '../errors.js';
@@ -87,9 +87,4 @@ function runTimedatectl(): string | undefined {
 /** A row from a thrown error: the check failed with the error's message and the given fix. */
 export function failed(check: string, err: unknown, fix: string): CheckResult {
   return { check, status: 'fail', detail: describeError(err).split('\n').join(' '), fix };
-}
-
-/** True when `path` exists (without following a dangling link into an error). */
-export function exists(path: string): boolean {
-  return existsSync(path);
 }

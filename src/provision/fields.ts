@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { findScannerProfile } from '../devices/profiles.js';
+import { findScannerProfile, loadProfiles } from '../devices/profiles.js';
 import { findRelayProfile } from '../devices/relay-settings.js';
 import { describeError } from '../errors.js';
 import { readBoundedFile } from '../files.js';
@@ -45,6 +45,8 @@ export interface Field {
   /** Whether the question applies, given the answers so far (tcp host only for tcp). */
   applies?: (a: Partial<Answers>) => boolean;
   defaultValue?: (a: Partial<Answers>) => string | undefined;
+  /** The known answers, shown on a terminal before the question (profile names). */
+  choices?: () => string[];
   /** The problem with `value`, or undefined when it is fine. Only called for non-empty text. */
   check: (value: string, a: Partial<Answers>) => Promise<string | undefined> | string | undefined;
 }
@@ -97,6 +99,13 @@ function defaultSerialPath(): string {
   } catch {
     return '/dev/ttyACM0';
   }
+}
+
+/** Names of the packaged profiles of one kind (`ridergate devices` lists them with details). */
+function profileNames(kind: 'scanner' | 'relay'): string[] {
+  return loadProfiles()
+    .profiles.filter((p) => p.kind === kind)
+    .map((p) => `${p.name}: ${p.summary}`);
 }
 
 /** The questions, in the order they are asked. */
@@ -174,7 +183,8 @@ export const FIELDS: readonly Field[] = [
   {
     key: 'scannerProfile',
     flag: '--scanner-profile',
-    prompt: 'Scanner profile (ridergate devices; empty: 9600 8N1)',
+    prompt: 'Scanner profile (empty: 9600 8N1, CR or LF)',
+    choices: () => profileNames('scanner'),
     required: false,
     applies: (a) => a.scannerDriver !== 'sim',
     check: (v) => tryOr(() => findScannerProfile(v)),
@@ -219,7 +229,8 @@ export const FIELDS: readonly Field[] = [
   {
     key: 'relayProfile',
     flag: '--relay-profile',
-    prompt: 'Relay board profile (ridergate devices; empty: BCM 17, active high)',
+    prompt: 'Relay board profile (empty: BCM 17, active high)',
+    choices: () => profileNames('relay'),
     required: false,
     check: (v) => tryOr(() => findRelayProfile(v)),
   },

@@ -178,6 +178,19 @@ describe.skipIf(missing !== undefined)(
       expect(row(rows, 'broker')?.status).toBe('ok');
       expect(rows.filter((r) => r.status === 'fail')).toEqual([]);
       expect(doctor.code).toBe(0);
+
+      // Without a terminal and without --yes nobody can confirm the click: reported, not failed.
+      const selftest = await ridergate([
+        'selftest',
+        '--config',
+        join(configDir, 'config.yaml'),
+        '--no-scan',
+      ]);
+      expect(selftest.stdout).toMatch(
+        /^relay +SKIP +pulsed BCM pin 17 \(sim, active low\) for 250 ms; not confirmed \(no terminal to ask, no --yes\)$/m,
+      );
+      expect(selftest.stdout).toMatch(/^scanner read +SKIP +not asked for \(--no-scan\)$/m);
+      expect(selftest.code).toBe(0);
     });
 
     it('keeps the device key and a .bak of the old configuration when run again', async () => {

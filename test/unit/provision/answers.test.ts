@@ -108,6 +108,7 @@ describe('provisioning answers', () => {
     expect(said[1]).toMatch(/"North Park" is not a site id/);
     expect(said[2]).toMatch(/missing\.jws: cannot read the trust list \(no such file\)/);
     expect(prompts).toContain('Relay driver (onoff, sim) [onoff]: ');
+    expect(said.join('\n')).toContain('  relay-1ch-active-low: 1-channel relay module');
     expect(typed).toEqual([]);
   });
 });
