@@ -12,6 +12,7 @@ import { registerScanCommand } from './scan-command.js';
 import { registerScannersCommand } from './scanners-command.js';
 import { registerTokenCommands } from './token-command.js';
 import { registerTrustCommands } from './trust-command.js';
+import { registerWatchCommand } from './watch-command.js';
 
 /** Exit codes: 0 success, 1 failure at run time, 2 bad usage, 78 bad configuration (EX_CONFIG). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, config: 78 } as const;
@@ -32,6 +33,7 @@ function buildProgram(): Command {
   registerScannersCommand(program);
   registerDevicesCommand(program);
   registerEventsCommand(program);
+  registerWatchCommand(program);
   return program;
 }
 
