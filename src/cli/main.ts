@@ -6,6 +6,7 @@ import { registerDemoCommand } from './demo-command.js';
 import { registerDevicesCommand } from './devices-command.js';
 import { registerEventsCommand } from './events-command.js';
 import { registerKeysCommands } from './keys-command.js';
+import { registerOpsCommand } from './ops-command.js';
 import { registerRelayCommands } from './relay-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerScanCommand } from './scan-command.js';
@@ -34,6 +35,7 @@ function buildProgram(): Command {
   registerDevicesCommand(program);
   registerEventsCommand(program);
   registerWatchCommand(program);
+  registerOpsCommand(program);
   return program;
 }
 

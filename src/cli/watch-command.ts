@@ -6,6 +6,7 @@ import { FleetState, type FleetUpdate } from '../fleet/fleet-state.js';
 import { renderFleet } from '../fleet/terminal-view.js';
 import { fleetFilters } from '../fleet/topic.js';
 import { checkBrokerUrl, redactUrl } from '../link/client-options.js';
+import { fleetTopics } from '../link/topics.js';
 
 /** Shortest time between two redraws of the terminal view, ms. */
 const REDRAW_MIN_MS = 250;
@@ -38,13 +39,14 @@ export function registerWatchCommand(program: Command): void {
     .option('--ca <file>', 'CA certificate (PEM) for mqtts://')
     .option('--max-gates <n>', 'most gates tracked', '2000')
     .action(async (flags: WatchFlags) => {
-      const fleet = new FleetState({ prefix: flags.prefix, maxGates: parseMaxGates(flags) });
+      const prefix = parsePrefix(flags.prefix);
+      const fleet = new FleetState({ prefix, maxGates: parseMaxGates(flags) });
       const client = connectOps(flags, 'watch');
       const view = process.stdout.isTTY ? new TerminalView(fleet, flags.url) : undefined;
       client.on('connect', () => {
         if (view === undefined) say(`connected ${redactUrl(flags.url)}`);
         else view.connected(true);
-        client.subscribe(fleetFilters(flags.prefix), { qos: 1 });
+        client.subscribe(fleetFilters(prefix), { qos: 1 });
       });
       client.on('offline', () =>
         view === undefined ? say('disconnected') : view.connected(false),
@@ -94,6 +96,16 @@ export function untilSignal(): Promise<void> {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+}
+
+/** Checks a `--prefix`: a topic prefix with no wildcard, NUL or final `/`. */
+export function parsePrefix(value: string): string {
+  try {
+    fleetTopics(value);
+  } catch {
+    throw new RidergateError('usage', `--prefix ${value}: expected text without + # or a final /`);
+  }
+  return value;
 }
 
 function parseMaxGates(flags: WatchFlags): number {
