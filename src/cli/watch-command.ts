@@ -173,9 +173,9 @@ class TerminalView {
     this.lastDrawMs = Date.now();
     const link = this.online ? 'connected' : 'not connected';
     const header = `ridergate watch  ${redactUrl(this.url)}  ${link}  ${new Date().toISOString()}`;
-    const rows = (process.stdout.rows ?? 40) - 6;
+    const rows = (process.stdout.rows || 40) - 6;
     const lines = renderFleet(this.fleet, Date.now(), header, rows);
-    const width = process.stdout.columns ?? 120;
+    const width = process.stdout.columns || 120;
     const body = lines.map((line) => `${line.slice(0, width)}\x1b[K`).join('\n');
     process.stdout.write(`\x1b[H${body}\x1b[J`);
   }

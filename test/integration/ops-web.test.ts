@@ -37,6 +37,7 @@ describe.skipIf(mosquittoMissing() !== undefined || chromiumMissing())(
     let gate: TestGate;
     let publisher: MqttClient;
     const pageErrors: string[] = [];
+    let pageUrl: string;
     const evilGate = 'g2<img src=x onerror=alert(1)>';
 
     beforeAll(async () => {
@@ -57,7 +58,7 @@ describe.skipIf(mosquittoMissing() !== undefined || chromiumMissing())(
       await waitUntil(() => /ops page on http:\/\/\S+/.test(opsOut), 'ops page listening', {
         timeoutMs: 20_000,
       });
-      const pageUrl = /ops page on (http:\/\/\S+)/.exec(opsOut)?.[1] ?? '';
+      pageUrl = /ops page on (http:\/\/\S+)/.exec(opsOut)?.[1] ?? '';
 
       // A fresh profile in the test's folder: playwright passes it as --user-data-dir.
       browser = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
@@ -80,7 +81,10 @@ describe.skipIf(mosquittoMissing() !== undefined || chromiumMissing())(
       await page.waitForSelector('#link.link-connected', LONG);
 
       publisher = await mqtt.connectAsync(broker.url, { clientId: 'ops-web-test' });
-      gate = makeTestGate(dir, await provision(dir), { brokerUrl: broker.url });
+      gate = makeTestGate(dir, await provision(dir), {
+        brokerUrl: broker.url,
+        over: { mqtt: { telemetrySec: 5 } },
+      });
       await gate.app.start();
     });
 
@@ -126,11 +130,10 @@ describe.skipIf(mosquittoMissing() !== undefined || chromiumMissing())(
 
     it('filters the event list by type and by gate', async () => {
       await page.selectOption('#filter-type', 'deny');
-      await page.waitForFunction(
-        "document.querySelectorAll('#events tbody tr').length === 1",
-        undefined,
-        LONG,
-      );
+      // The page's policy forbids eval, so no waitForFunction: poll from the test instead.
+      await expect
+        .poll(async () => (await page.$$('#events tbody tr')).length, { timeout: 20_000 })
+        .toBe(1);
       const types = await page.$$eval('#events tbody tr', (rows) =>
         rows.map((r) => r.getAttribute('data-type')),
       );
@@ -161,6 +164,27 @@ describe.skipIf(mosquittoMissing() !== undefined || chromiumMissing())(
       expect(await page.textContent(`.tile[data-gate="north/${evilGate}"] .alarms`)).toBe(
         'forced_open',
       );
+    });
+
+    it('shows the outbox depth from telemetry on the tile', async () => {
+      await expect
+        .poll(() => page.textContent('.tile[data-gate="north/g1"] .outbox'), { timeout: 30_000 })
+        .toMatch(/^outbox 0 · v/);
+    });
+
+    it('serves only its own files, with a policy that allows no other origin', async () => {
+      const home = await fetch(pageUrl);
+      expect(home.status).toBe(200);
+      const csp = home.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toMatch(/connect-src 'self' ws:\/\/127\.0\.0\.1:\d+/);
+      expect((await fetch(new URL('vendor/mqtt.esm.js', pageUrl))).status).toBe(200);
+      expect((await fetch(new URL('fleet/fleet-state.js', pageUrl))).status).toBe(200);
+      expect((await fetch(new URL('%2e%2e/package.json', pageUrl))).status).toBe(404);
+      expect((await fetch(new URL('fleet/../../package.json', pageUrl))).status).toBe(404);
+      expect((await fetch(pageUrl, { method: 'POST' })).status).toBe(405);
+      const html = await home.text();
+      expect(html).not.toMatch(/https?:\/\//);
     });
 
     it('shows the gate offline after a clean stop', async () => {

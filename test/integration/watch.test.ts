@@ -74,6 +74,33 @@ describe.skipIf(mosquittoMissing() !== undefined)('ridergate watch (not a termin
     expect(watch.exitCode).toBeNull();
   });
 
+  it('on a terminal, draws a table of gates in place with ANSI redraws', async () => {
+    // script(1) gives the watch a pseudo-terminal as stdout, as an operator's shell would.
+    const tty = spawn(
+      'script',
+      ['-qfec', `${process.execPath} ${cliPath()} watch --url ${broker.url}`, '/dev/null'],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    let screen = '';
+    tty.stdout?.on('data', (chunk: Buffer) => {
+      screen += chunk.toString('utf8');
+    });
+    try {
+      // The status is retained, so a new watch shows the gate at once; events are not.
+      await waitUntil(() => /north\/g1 +online #1 +- +- /.test(screen), 'g1 row', LONG);
+      expect(screen).toContain('\x1b[H');
+      expect(screen).toMatch(/GATE +STATE +LAST EVENT +AGE +OUTBOX +1H ADMIT\/DENY +ALARMS/);
+      await gate.scan(gate.token('rider-tty'));
+      const admitRow = /north\/g1 +online #1 +admit +\d+s +- +1\/0 +-/;
+      await waitUntil(() => admitRow.test(screen), 'admit row', LONG);
+    } finally {
+      tty.kill('SIGTERM');
+      await exited(tty);
+    }
+  });
+
   it('shows the gate offline after a clean stop, and exits 0 at SIGTERM', async () => {
     await gate.app.stop();
     await waitUntil(() => lines().includes('north/g1 status offline session=1'), 'offline', LONG);
