@@ -9,7 +9,8 @@
 //
 // Options: --gates N (10), --url (none: starts /usr/sbin/mosquitto on a free port, MOSQUITTO_BIN
 // overrides), --prefix (ridergate/v1), --seconds S of scanning (60), --scan-rate scans per gate
-// per minute (6), --workers W processes (one per 125 gates), --telemetry-sec (60), --json.
+// per minute (6), --workers W processes (one per 125 gates), --telemetry-sec (60), --json, --ws
+// (the local mosquitto also listens for MQTT over WebSocket, for `ridergate ops`).
 // Reports what an operations subscriber receives (messages per second), the broker round trip
 // of a probe (publish → receive, QoS 1), the time until every gate is online, and RSS.
 
@@ -49,6 +50,7 @@ function parseArgs(argv) {
     const arg = argv[i];
     if (arg === '--short') Object.assign(opts, { gates: 5, seconds: 5, scanRate: 60 });
     else if (arg === '--json') opts.json = true;
+    else if (arg === '--ws') opts.ws = true;
     else if (arg === '--url') opts.url = argv[++i];
     else if (arg === '--prefix') opts.prefix = argv[++i];
     else if (arg in numeric) opts[numeric[arg]] = wholeNumber(arg, argv[++i]);
@@ -121,10 +123,12 @@ function accepts(port) {
 }
 
 /** A local mosquitto with no connection limit (`max_connections -1`) on a free port. */
-async function startMosquitto(dir) {
+async function startMosquitto(dir, ws) {
   if (!existsSync(MOSQUITTO))
     fail(`${MOSQUITTO} not found (apt install mosquitto) and no --url given`);
   const port = await freePort();
+  const wsPort = ws ? await freePort() : undefined;
+  const wsListener = ws ? [`listener ${wsPort} 127.0.0.1`, 'protocol websockets'] : [];
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(
     conf,
@@ -134,6 +138,7 @@ async function startMosquitto(dir) {
       'persistence false',
       'max_connections -1',
       'max_queued_messages 10000',
+      ...wsListener,
       '',
     ].join('\n'),
   );
@@ -145,7 +150,8 @@ async function startMosquitto(dir) {
       fail(`mosquitto did not listen on ${port}`);
     await new Promise((r) => setTimeout(r, 25));
   }
-  return { url: `mqtt://127.0.0.1:${port}`, child };
+  const wsUrl = ws ? `ws://127.0.0.1:${wsPort}` : undefined;
+  return { url: `mqtt://127.0.0.1:${port}`, wsUrl, child };
 }
 
 /** Resident memory of a process from /proc, bytes (0 where /proc is not there). */
@@ -238,7 +244,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const dir = mkdtempSync(join(tmpdir(), 'ridergate-fleet-sim-'));
   tempDir = dir;
-  const broker = opts.url === undefined ? await startMosquitto(dir) : undefined;
+  const broker = opts.url === undefined ? await startMosquitto(dir, opts.ws) : undefined;
   const url = opts.url ?? broker.url;
   const keys = await provision(dir);
   const ops = await startOps(url, opts.prefix);
@@ -247,6 +253,12 @@ async function main() {
     `fleet-sim: ${opts.gates} gates in ${opts.workers} worker processes against ${broker ? 'a local mosquitto' : url}`,
   );
 
+  say(opts, `watch it: node dist/cli/main.js watch --url ${url} --prefix ${opts.prefix}`);
+  if (broker?.wsUrl !== undefined)
+    say(
+      opts,
+      `or in a browser: node dist/cli/main.js ops --port 8080 --broker-ws ${broker.wsUrl} --prefix ${opts.prefix}`,
+    );
   const t0 = performance.now();
   const plan = {
     ...keys,

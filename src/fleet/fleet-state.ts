@@ -65,9 +65,11 @@ export class FleetState {
     this.maxEvents = options.maxEvents ?? 500;
   }
 
-  /** Every gate, sorted by site then gate. */
+  /** Every gate, sorted by site then gate, numbers in names by value (g2 before g10). */
   list(): GateRecord[] {
-    return [...this.gates.values()].sort((a, b) => a.key.localeCompare(b.key));
+    return [...this.gates.values()].sort((a, b) =>
+      a.key.localeCompare(b.key, 'en', { numeric: true }),
+    );
   }
 
   /** The most recent events, newest first. */
