@@ -4,13 +4,16 @@ import { describeError, isRidergateError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerDevicesCommand } from './devices-command.js';
+import { registerDoctorCommand } from './doctor-command.js';
 import { registerEventsCommand } from './events-command.js';
 import { registerKeysCommands } from './keys-command.js';
 import { registerOpsCommand } from './ops-command.js';
+import { registerProvisionCommand } from './provision-command.js';
 import { registerRelayCommands } from './relay-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerScanCommand } from './scan-command.js';
 import { registerScannersCommand } from './scanners-command.js';
+import { registerSelftestCommand } from './selftest-command.js';
 import { registerTokenCommands } from './token-command.js';
 import { registerTrustCommands } from './trust-command.js';
 import { registerWatchCommand } from './watch-command.js';
@@ -36,6 +39,9 @@ function buildProgram(): Command {
   registerEventsCommand(program);
   registerWatchCommand(program);
   registerOpsCommand(program);
+  registerProvisionCommand(program);
+  registerSelftestCommand(program);
+  registerDoctorCommand(program);
   return program;
 }
 

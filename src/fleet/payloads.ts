@@ -113,20 +113,30 @@ export function parseEvent(o: Json): Parsed<EventPayload> {
 /** Reads the few telemetry fields operations show, both the nested and the older flat form. */
 export function parseTelemetry(o: Json): Parsed<TelemetryPayload> {
   const outbox = object(o.outbox);
-  const flags: string[] = [];
-  if (object(o.revocations)?.stale === true) flags.push('revocations_stale');
-  if (object(o.revocations)?.waitingForSnapshot === true) flags.push('revocations_gap');
-  if (object(o.abuse)?.lockedOut === true) flags.push('locked_out');
-  if (o.maintenance === true) flags.push('maintenance');
   return {
     ok: true,
     value: {
       ts: isTime(o.ts) ? o.ts : undefined,
       outboxDepth: count(outbox?.depth) ?? count(o.outboxDepth),
-      flags,
+      flags: telemetryFlags(o),
       version: optionalText(o.version),
     },
   };
+}
+
+/** The conditions in a telemetry message that operations should see as alarms. */
+function telemetryFlags(o: Json): string[] {
+  const checks: [string, boolean][] = [
+    ['revocations_stale', object(o.revocations)?.stale === true],
+    ['revocations_gap', object(o.revocations)?.waitingForSnapshot === true],
+    ['locked_out', object(o.abuse)?.lockedOut === true],
+    ['maintenance', o.maintenance === true],
+    ['scanner_disconnected', object(o.scanner)?.connected === false],
+    ['store_unavailable', object(o.store)?.storeHealthy === false],
+    ['clock_unsynced', object(o.clock)?.state === 'unsynced'],
+    ['client_id_conflict', object(o.link)?.clientIdConflict === true],
+  ];
+  return checks.filter(([, on]) => on).map(([flag]) => flag);
 }
 
 export function parseInfo(o: Json): Parsed<InfoPayload> {
