@@ -14,9 +14,8 @@
 // Reports what an operations subscriber receives (messages per second), the broker round trip
 // of a probe (publish → receive, QoS 1), the time until every gate is online, and RSS.
 
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,8 +30,8 @@ const { FleetState } = await import('../dist/fleet/fleet-state.js');
 const { fleetFilters } = await import('../dist/fleet/topic.js');
 const { writeKeyPair, readPrivateKey } = await import('../dist/token/keys.js');
 const { signTrustList } = await import('../dist/trust/signed-trust-list.js');
+const { rssOf, startMosquitto } = await import('./fleet-sim-broker.mjs');
 
-const MOSQUITTO = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
 const GATES_PER_WORKER = 125;
 const PROBE_EVERY_MS = 100;
 const ONLINE_TIMEOUT_MS = 300_000;
@@ -98,72 +97,6 @@ async function provision(dir) {
   const trustFile = join(dir, 'trust.jws');
   writeFileSync(trustFile, await signTrustList(doc, readPrivateKey(rootKey.privateFile)));
   return { issuerKeyFile: issuer.privateFile, rootKeyFile: rootKey.publicFile, trustFile };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function accepts(port) {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** A local mosquitto with no connection limit (`max_connections -1`) on a free port. */
-async function startMosquitto(dir, ws) {
-  if (!existsSync(MOSQUITTO))
-    fail(`${MOSQUITTO} not found (apt install mosquitto) and no --url given`);
-  const port = await freePort();
-  const wsPort = ws ? await freePort() : undefined;
-  const wsListener = ws ? [`listener ${wsPort} 127.0.0.1`, 'protocol websockets'] : [];
-  const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(
-    conf,
-    [
-      `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
-      'persistence false',
-      'max_connections -1',
-      'max_queued_messages 10000',
-      ...wsListener,
-      '',
-    ].join('\n'),
-  );
-  const child = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
-  children.push(child);
-  const deadline = Date.now() + 10_000;
-  while (!(await accepts(port))) {
-    if (child.exitCode !== null || Date.now() > deadline)
-      fail(`mosquitto did not listen on ${port}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  const wsUrl = ws ? `ws://127.0.0.1:${wsPort}` : undefined;
-  return { url: `mqtt://127.0.0.1:${port}`, wsUrl, child };
-}
-
-/** Resident memory of a process from /proc, bytes (0 where /proc is not there). */
-function rssOf(pid) {
-  try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('VmRSS:'));
-    return Number(line?.split(/\s+/)[1] ?? 0) * 1024;
-  } catch {
-    return 0;
-  }
 }
 
 /** The operations side: every gate message folded into the fleet state, and the probe. */
@@ -244,7 +177,10 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const dir = mkdtempSync(join(tmpdir(), 'ridergate-fleet-sim-'));
   tempDir = dir;
-  const broker = opts.url === undefined ? await startMosquitto(dir, opts.ws) : undefined;
+  const broker =
+    opts.url === undefined
+      ? await startMosquitto(dir, opts.ws, children).catch((err) => fail(err.message))
+      : undefined;
   const url = opts.url ?? broker.url;
   const keys = await provision(dir);
   const ops = await startOps(url, opts.prefix);
