@@ -43,24 +43,42 @@ export function registerWatchCommand(program: Command): void {
       const fleet = new FleetState({ prefix, maxGates: parseMaxGates(flags) });
       const client = connectOps(flags, 'watch');
       const view = process.stdout.isTTY ? new TerminalView(fleet, flags.url) : undefined;
-      client.on('connect', () => {
-        if (view === undefined) say(`connected ${redactUrl(flags.url)}`);
-        else view.connected(true);
-        client.subscribe(fleetFilters(prefix), { qos: 1 });
-      });
-      client.on('offline', () =>
-        view === undefined ? say('disconnected') : view.connected(false),
-      );
-      client.on('error', (err) => view === undefined && say(`broker error: ${err.message}`));
-      client.on('message', (topic, payload) => {
-        const update = fleet.apply(topic, payload, Date.now());
-        if (view === undefined) printUpdate(update, flags.maxGates);
-        else view.schedule();
-      });
+      follow(client, fleet, view, { ...flags, prefix });
       await untilSignal();
       view?.close();
       await client.endAsync(true);
     });
+}
+
+/**
+ * Wires the client to the fleet state and the output: the table on a terminal, else one line
+ * per change. A broker error is printed once until it changes or the client connects again.
+ */
+function follow(
+  client: MqttClient,
+  fleet: FleetState,
+  view: TerminalView | undefined,
+  flags: WatchFlags,
+): void {
+  let lastError = '';
+  client.on('connect', () => {
+    lastError = '';
+    if (view === undefined) say(`connected ${redactUrl(flags.url)}`);
+    else view.connected(true);
+    client.subscribe(fleetFilters(flags.prefix), { qos: 1 });
+  });
+  client.on('offline', () => (view === undefined ? say('disconnected') : view.connected(false)));
+  client.on('error', (err) => {
+    if (err.message === lastError) return;
+    lastError = err.message;
+    if (view === undefined) say(`broker error: ${err.message}`);
+    else view.failed(err.message);
+  });
+  client.on('message', (topic, payload) => {
+    const update = fleet.apply(topic, payload, Date.now());
+    if (view === undefined) printUpdate(update, flags.maxGates);
+    else view.schedule();
+  });
 }
 
 /**
@@ -136,6 +154,7 @@ function say(line: string): void {
 /** The in-place view on a terminal: redrawn at most every 250 ms, and every second. */
 class TerminalView {
   private online = false;
+  private error = '';
   private timer: NodeJS.Timeout | undefined;
   private lastDrawMs = 0;
   private readonly idle: NodeJS.Timeout;
@@ -151,6 +170,13 @@ class TerminalView {
 
   connected(online: boolean): void {
     this.online = online;
+    if (online) this.error = '';
+    this.schedule();
+  }
+
+  /** Shows a broker error (e.g. bad credentials) in the header until the next connection. */
+  failed(message: string): void {
+    this.error = message;
     this.schedule();
   }
 
@@ -171,7 +197,7 @@ class TerminalView {
 
   private draw(): void {
     this.lastDrawMs = Date.now();
-    const link = this.online ? 'connected' : 'not connected';
+    const link = this.online ? 'connected' : `not connected${this.error ? ` (${this.error})` : ''}`;
     const header = `ridergate watch  ${redactUrl(this.url)}  ${link}  ${new Date().toISOString()}`;
     const rows = (process.stdout.rows || 40) - 6;
     const lines = renderFleet(this.fleet, Date.now(), header, rows);
