@@ -7,6 +7,7 @@ import { registerDevicesCommand } from './devices-command.js';
 import { registerDoctorCommand } from './doctor-command.js';
 import { registerEventsCommand } from './events-command.js';
 import { registerKeysCommands } from './keys-command.js';
+import { registerOpsCommand } from './ops-command.js';
 import { registerProvisionCommand } from './provision-command.js';
 import { registerRelayCommands } from './relay-command.js';
 import { registerRunCommand } from './run-command.js';
@@ -15,6 +16,7 @@ import { registerScannersCommand } from './scanners-command.js';
 import { registerSelftestCommand } from './selftest-command.js';
 import { registerTokenCommands } from './token-command.js';
 import { registerTrustCommands } from './trust-command.js';
+import { registerWatchCommand } from './watch-command.js';
 
 /** Exit codes: 0 success, 1 failure at run time, 2 bad usage, 78 bad configuration (EX_CONFIG). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, config: 78 } as const;
@@ -35,6 +37,8 @@ function buildProgram(): Command {
   registerScannersCommand(program);
   registerDevicesCommand(program);
   registerEventsCommand(program);
+  registerWatchCommand(program);
+  registerOpsCommand(program);
   registerProvisionCommand(program);
   registerSelftestCommand(program);
   registerDoctorCommand(program);

@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import { RidergateError } from '../errors.js';
+import { startOpsServer } from '../ops-web/server.js';
+import { parsePrefix, untilSignal } from './watch-command.js';
+
+interface OpsFlags {
+  port: string;
+  host: string;
+  brokerWs: string;
+  prefix: string;
+  maxGates: string;
+}
+
+export function registerOpsCommand(program: Command): void {
+  program
+    .command('ops')
+    .description(
+      'serve the operations web page: the fleet live over MQTT-over-WebSocket (tiles, events, hourly counts)',
+    )
+    .requiredOption('--port <n>', 'HTTP port to serve the page on (0: any free port)')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .requiredOption(
+      '--broker-ws <url>',
+      "the broker's WebSocket listener as the browser reaches it, e.g. ws://broker:9001",
+    )
+    .option('--prefix <prefix>', 'topic prefix', 'ridergate/v1')
+    .option('--max-gates <n>', 'most gates the page tracks', '2000')
+    .action(async (flags: OpsFlags) => {
+      const config = {
+        brokerWs: parseBrokerWs(flags.brokerWs),
+        prefix: parsePrefix(flags.prefix),
+        maxGates: parseWhole('--max-gates', flags.maxGates, 1, 100_000),
+      };
+      const port = parseWhole('--port', flags.port, 0, 65_535);
+      const { server, url } = await startOpsServer(config, flags.host, port);
+      process.stdout.write(`ops page on ${url} (broker ${config.brokerWs})\n`);
+      await untilSignal();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+}
+
+function parseBrokerWs(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new RidergateError('usage', `--broker-ws ${value}: not a URL; expected ws://host:port`);
+  }
+  if ((url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.hostname === '')
+    throw new RidergateError('usage', `--broker-ws ${value}: expected ws://host:port or wss://…`);
+  if (url.username !== '' || url.password !== '')
+    throw new RidergateError(
+      'usage',
+      '--broker-ws: put no credentials in the URL: the page is public',
+    );
+  return value;
+}
+
+function parseWhole(flag: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new RidergateError(
+      'usage',
+      `${flag} ${value}: expected a whole number from ${min} to ${max}`,
+    );
+  return n;
+}
