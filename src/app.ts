@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { type Clock, systemClock } from './clock.js';
+import { FleetOps } from './command/fleet-ops.js';
 import type { Config } from './config/schema.js';
 import { resolveRelaySettings } from './devices/relay-settings.js';
 import { describeError, RidergateError } from './errors.js';
@@ -58,6 +59,8 @@ export class GateApp {
   /** The relay as the gate pulses it, remembering when it moved (for forced_open). */
   private readonly trackedRelay: TrackedRelay;
   private barrier: BarrierWatch | undefined;
+  /** Signed commands, revocation list and maintenance mode. */
+  fleetOps: FleetOps | undefined;
 
   constructor(
     private readonly config: Config,
@@ -93,6 +96,8 @@ export class GateApp {
     const trust = new TrustKeeper({ store: this.settings, rootKey, log: this.log });
     await trust.start(this.config.trust.file);
     this.trust = trust;
+    this.fleetOps = this.createFleetOps(trust);
+    await this.fleetOps.start();
 
     this.link = this.createLink();
     const link = this.link;
@@ -111,6 +116,8 @@ export class GateApp {
         trust,
         notifyOutbox: () => link.notify(),
         log: this.log,
+        inMaintenance: () => this.fleetOps?.maintenance.active === true,
+        revocations: this.fleetOps.revocations,
       },
     );
     await this.gate.recordEvent('boot');
@@ -138,6 +145,7 @@ export class GateApp {
     this.relay.off();
     await this.attempt('journal', async () => this.journal?.close());
     await this.attempt('link', async () => this.link?.stop());
+    await this.attempt('fleetOps', async () => this.fleetOps?.stop());
     await this.attempt('maintenance', async () => this.maintenance?.stop());
     await this.attempt('store', () => this.store.close());
     await this.attempt('relay', () => this.relay.close());
@@ -212,6 +220,31 @@ export class GateApp {
       void this.gate?.recordEvent('alarm', corruptAlarm(recovery));
   }
 
+  private createFleetOps(trust: TrustKeeper): FleetOps {
+    return new FleetOps(
+      {
+        prefix: this.config.mqtt.prefix,
+        site: this.config.gate.site,
+        gate: this.config.gate.id,
+        skewSec: this.config.policy.skewSec,
+        trustFile: this.config.trust.file,
+        revocations: this.config.revocations,
+      },
+      {
+        store: this.store,
+        trust,
+        clock: this.clock,
+        log: this.log,
+        gate: () => this.gate,
+        publish: async (topic, payload) => this.link?.publish(topic, payload, { qos: 1 }),
+        scanner: () => this.scanner.stats(),
+        alarm: async (reason, detail) => {
+          await this.gate?.recordEvent('alarm', { reason, detail });
+        },
+      },
+    );
+  }
+
   private createLink(): MqttLink {
     const m = this.config.mqtt;
     return new MqttLink(
@@ -245,6 +278,7 @@ export class GateApp {
         onAlarm: async (reason, detail) => {
           await this.gate?.recordEvent('alarm', { reason, detail });
         },
+        subscriptions: this.fleetOps?.subscriptions(),
       },
       this.log,
     );
@@ -263,6 +297,7 @@ export class GateApp {
       clock: this.clock.state(),
       trustVersion: this.trust?.version() ?? null,
       lastScanTs: this.gate?.counters.lastScanTs ?? null,
+      ...this.fleetOps?.status(),
       ...this.gate?.counters.snapshot(),
     };
   }

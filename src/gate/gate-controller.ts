@@ -30,6 +30,10 @@ export interface GateDeps {
   /** Tells the link that the outbox has a new event. */
   notifyOutbox: () => void;
   log: Logger;
+  /** True while the gate is in maintenance: every scan is denied with reason `maintenance`. */
+  inMaintenance?: () => boolean;
+  /** The in-memory revocation list; without it, revocations are looked up in the store. */
+  revocations?: { isRevoked(iss: string, sub: string, cti: string, nowSec: number): boolean };
 }
 
 /** What one scan led to, for the demo and for tests. */
@@ -97,12 +101,27 @@ export class GateController {
    * has ended. Never rejects.
    */
   manualOpen(): Promise<{ event: JournaledEvent; pulse?: Pulse }> {
-    const journaled = this.queue.then(() => this.recordEvent('manual_open'));
+    return this.openWith('manual_open', {});
+  }
+
+  /**
+   * A signed `open` command: journals a `remote_open` event (with `detail`), then pulses the
+   * relay, queued with the scans like {@link manualOpen}. Never rejects.
+   */
+  remoteOpen(detail: string): Promise<{ event: JournaledEvent; pulse?: Pulse }> {
+    return this.openWith('remote_open', { detail });
+  }
+
+  private openWith(
+    type: 'manual_open' | 'remote_open',
+    fields: Partial<EventDraft>,
+  ): Promise<{ event: JournaledEvent; pulse?: Pulse }> {
+    const journaled = this.queue.then(() => this.recordEvent(type, fields));
     this.queue = journaled.catch(() => undefined);
     return journaled.then(async (event) => {
       this.log.info(
         { seq: event.seq, queued: event.seq === undefined ? true : undefined },
-        'manual open',
+        type === 'manual_open' ? 'manual open' : 'remote open',
       );
       const pulse = await this.open();
       return pulse === undefined ? { event } : { event, pulse };
@@ -118,17 +137,9 @@ export class GateController {
     scan: Scan,
   ): Promise<Omit<ScanOutcome, 'pulse'> & { pulse?: Promise<Pulse | undefined> }> {
     const nowMs = this.deps.clock.nowMs();
-    const decision = await decide(scan.text, {
-      verify: {
-        trust: this.deps.trust,
-        nowSec: Math.floor(nowMs / 1000),
-        site: this.settings.site,
-        skewSec: this.settings.skewSec,
-      },
-      store: this.lookups,
-      nowMs,
-      reopenGraceSec: this.settings.reopenGraceSec,
-    });
+    const decision: Decision = this.deps.inMaintenance?.()
+      ? { type: 'deny', reason: 'maintenance', detail: 'the gate is in maintenance' }
+      : await this.decide(scan.text, nowMs);
     const decisionUs = Math.round((this.deps.clock.monoMs() - scan.receivedMono) * 1000);
 
     const event = await this.record(decision, nowMs, decisionUs);
@@ -139,16 +150,32 @@ export class GateController {
     return pulse === undefined ? { event, decision } : { event, decision, pulse };
   }
 
+  private decide(text: string, nowMs: number): Promise<Decision> {
+    return decide(text, {
+      verify: {
+        trust: this.deps.trust,
+        nowSec: Math.floor(nowMs / 1000),
+        site: this.settings.site,
+        skewSec: this.settings.skewSec,
+      },
+      store: this.lookups,
+      nowMs,
+      reopenGraceSec: this.settings.reopenGraceSec,
+    });
+  }
+
   /**
    * Revocation and replay lookups that fail open: when the store cannot be read (I/O error,
    * corrupt file) a valid rider is still admitted, as DESIGN.md "Reliability rules" asks.
    */
   private readonly lookups: DecideContext['store'] = {
     isRevoked: (iss, sub, cti, nowSec) =>
-      this.deps.store.isRevoked(iss, sub, cti, nowSec).catch((err: unknown) => {
-        this.log.error({ err, cti }, 'revocation lookup failed; treated as not revoked');
-        return false;
-      }),
+      this.deps.revocations !== undefined
+        ? Promise.resolve(this.deps.revocations.isRevoked(iss, sub, cti, nowSec))
+        : this.deps.store.isRevoked(iss, sub, cti, nowSec).catch((err: unknown) => {
+            this.log.error({ err, cti }, 'revocation lookup failed; treated as not revoked');
+            return false;
+          }),
     findReplay: (iss, cti) =>
       this.deps.store.findReplay(iss, cti).catch((err: unknown) => {
         this.log.error({ err, cti }, 'replay lookup failed; treated as first use');
