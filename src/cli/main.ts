@@ -2,11 +2,13 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, isRidergateError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerCmdCommands } from './cmd-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerDevicesCommand } from './devices-command.js';
 import { registerEventsCommand } from './events-command.js';
 import { registerKeysCommands } from './keys-command.js';
 import { registerRelayCommands } from './relay-command.js';
+import { registerRevocationsCommands } from './revocations-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerScanCommand } from './scan-command.js';
 import { registerScannersCommand } from './scanners-command.js';
@@ -32,6 +34,8 @@ function buildProgram(): Command {
   registerScannersCommand(program);
   registerDevicesCommand(program);
   registerEventsCommand(program);
+  registerCmdCommands(program);
+  registerRevocationsCommands(program);
   return program;
 }
 

@@ -47,6 +47,7 @@ export class FleetOps {
   readonly maintenance: MaintenanceMode;
   readonly revocations: RevocationKeeper;
   readonly commands: CommandRunner;
+  private loading: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly options: FleetOpsOptions,
@@ -77,10 +78,18 @@ export class FleetOps {
     });
   }
 
-  /** Loads maintenance and the revocation list from the store. Never throws. */
+  /**
+   * Loads maintenance, and starts loading the revocation list in the background (a million
+   * entries take seconds; scans meanwhile ask the store). Never throws.
+   */
   async start(): Promise<void> {
     await this.maintenance.load();
-    await this.revocations.start();
+    this.loading = this.revocations.start();
+  }
+
+  /** Resolves once the stored revocation list is in memory. */
+  async ready(): Promise<void> {
+    await this.loading;
   }
 
   stop(): void {

@@ -32,8 +32,13 @@ export interface GateDeps {
   log: Logger;
   /** True while the gate is in maintenance: every scan is denied with reason `maintenance`. */
   inMaintenance?: () => boolean;
-  /** The in-memory revocation list; without it, revocations are looked up in the store. */
-  revocations?: { isRevoked(iss: string, sub: string, cti: string, nowSec: number): boolean };
+  /**
+   * The in-memory revocation list; when absent or when it answers undefined (still loading),
+   * revocations are looked up in the store.
+   */
+  revocations?: {
+    isRevoked(iss: string, sub: string, cti: string, nowSec: number): boolean | undefined;
+  };
 }
 
 /** What one scan led to, for the demo and for tests. */
@@ -169,13 +174,14 @@ export class GateController {
    * corrupt file) a valid rider is still admitted, as DESIGN.md "Reliability rules" asks.
    */
   private readonly lookups: DecideContext['store'] = {
-    isRevoked: (iss, sub, cti, nowSec) =>
-      this.deps.revocations !== undefined
-        ? Promise.resolve(this.deps.revocations.isRevoked(iss, sub, cti, nowSec))
-        : this.deps.store.isRevoked(iss, sub, cti, nowSec).catch((err: unknown) => {
-            this.log.error({ err, cti }, 'revocation lookup failed; treated as not revoked');
-            return false;
-          }),
+    isRevoked: (iss, sub, cti, nowSec) => {
+      const hit = this.deps.revocations?.isRevoked(iss, sub, cti, nowSec);
+      if (hit !== undefined) return Promise.resolve(hit);
+      return this.deps.store.isRevoked(iss, sub, cti, nowSec).catch((err: unknown) => {
+        this.log.error({ err, cti }, 'revocation lookup failed; treated as not revoked');
+        return false;
+      });
+    },
     findReplay: (iss, cti) =>
       this.deps.store.findReplay(iss, cti).catch((err: unknown) => {
         this.log.error({ err, cti }, 'replay lookup failed; treated as first use');

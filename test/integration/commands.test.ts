@@ -1,9 +1,12 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CommandToSign, signCommand } from '../../src/command/sign-command.js';
 import { generateKeyPair } from '../../src/token/keys.js';
+import { cliPath } from '../helpers/daemon.js';
 import { makeTestGate, type TestGate } from '../helpers/gate-app.js';
 import { type Mosquitto, mosquittoMissing, startMosquitto } from '../helpers/mosquitto.js';
 import { type ProvisionedOps, provisionWithOperators } from '../helpers/operators.js';
@@ -225,5 +228,35 @@ describe.skipIf(mosquittoMissing() !== undefined)('signed commands over a real m
     } finally {
       await ops.publish(GATE_CMD, '', true);
     }
+  });
+
+  it('ridergate cmd sign --publish sends a command and prints its result, exit 0', async () => {
+    const g = await startGate();
+    const run = promisify(execFile);
+    const { stdout } = await run(process.execPath, [
+      cliPath(),
+      ...['cmd', 'sign', '--key', provisioned.opsFile, '--cmd', 'open', '--site', 'north'],
+      ...[
+        '--gate',
+        'g1',
+        '--args',
+        '{"reason":"cli"}',
+        '--publish',
+        '--url',
+        broker.url,
+        '--wait',
+        '30',
+      ],
+    ]);
+    expect(JSON.parse(stdout.trim())).toMatchObject({ ok: true, cmd: 'open' });
+    expect(pulses(g)).toBe(1);
+
+    const refused = await run(process.execPath, [
+      cliPath(),
+      ...['cmd', 'sign', '--key', provisioned.opsFile, '--cmd', 'open', '--site', 'north'],
+      ...['--gate', 'g9', '--publish', '--url', broker.url, '--wait', '2'],
+    ]).catch((err: { code: number; stdout: string; stderr: string }) => err);
+    expect(refused).toMatchObject({ code: 1 });
+    expect(pulses(g)).toBe(1);
   });
 });

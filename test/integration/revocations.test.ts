@@ -43,6 +43,7 @@ describe.skipIf(mosquittoMissing() !== undefined)('revocation lists over a real 
     });
     await g.app.start();
     await waitUntil(() => g.app.link?.isConnected() === true, 'connected', { timeoutMs: 15_000 });
+    await g.app.fleetOps?.ready();
     return g;
   }
 
