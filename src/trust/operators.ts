@@ -49,6 +49,7 @@ export function toOperatorKeys(
   problems: string[],
 ): Map<string, OperatorKey> {
   const keys = new Map<string, OperatorKey>();
+  const kids = new Set<string>();
   entries.forEach((entry, i) => {
     const where = `operators[${i}]`;
     const before = problems.length;
@@ -60,11 +61,12 @@ export function toOperatorKeys(
         `${where}.notAfter: must be later than notBefore; fix the key's validity window`,
       );
     }
-    if (keys.has(entry.kid)) {
+    if (kids.has(entry.kid)) {
       problems.push(
         `${where}.kid: "${entry.kid}" appears twice; give each operations key its own kid`,
       );
     }
+    kids.add(entry.kid);
     if (publicKey === undefined || problems.length > before) return;
     const key: OperatorKey = {
       kid: entry.kid,
