@@ -1,8 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRevocationDoc } from '../../src/revocation/revocation-doc.js';
+import { cliPath } from '../helpers/daemon.js';
 import { makeTestGate, type TestGate } from '../helpers/gate-app.js';
 import { type Mosquitto, mosquittoMissing, startMosquitto } from '../helpers/mosquitto.js';
 import { type ProvisionedOps, provisionWithOperators } from '../helpers/operators.js';
@@ -118,5 +121,22 @@ describe.skipIf(mosquittoMissing() !== undefined)('revocation lists over a real 
       reason: 'revoked',
     });
     expect(await gate.scan(gate.token('new-ban'))).toMatchObject({ type: 'admit' });
+  });
+
+  it('ridergate revocations sign --publish: a delta from the command line takes effect', async () => {
+    const file = join(dir, 'delta.json');
+    writeFileSync(file, JSON.stringify({ add: [{ iss: 'eats', sub: 'cli-ban' }] }));
+    const run = promisify(execFile);
+    const { stdout } = await run(process.execPath, [
+      cliPath(),
+      ...['revocations', 'sign', '--key', provisioned.opsFile, '--delta', file, '--seq', '15'],
+      ...['--publish', '--url', broker.url],
+    ]);
+    expect(stdout).toContain('published delta 15 on ridergate/v1/_fleet/revocations/delta');
+    await waitUntil(() => status()?.seq === 15, 'delta 15 applied');
+    expect(await gate.scan(gate.token('cli-ban'))).toMatchObject({
+      type: 'deny',
+      reason: 'revoked',
+    });
   });
 });
