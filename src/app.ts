@@ -1,10 +1,13 @@
 import type { KeyObject } from 'node:crypto';
-import { type Clock, systemClock } from './clock.js';
+import { dirname } from 'node:path';
+import { type ClockSources, createTrustedClock } from './clock/create-clock.js';
+import type { TrustedClock } from './clock/trusted-clock.js';
+import type { Clock } from './clock.js';
 import { FleetOps } from './command/fleet-ops.js';
 import type { Config } from './config/schema.js';
 import { resolveRelaySettings } from './devices/relay-settings.js';
 import { describeError, RidergateError } from './errors.js';
-import { readBoundedFile } from './files.js';
+import { AbuseGuard } from './gate/abuse-guard.js';
 import { BarrierWatch } from './gate/barrier-watch.js';
 import { DeferredSettings } from './gate/deferred-settings.js';
 import { newDraft } from './gate/draft.js';
@@ -17,6 +20,9 @@ import { SimRelay } from './gpio/sim-relay.js';
 import { TrackedRelay } from './gpio/tracked-relay.js';
 import type { Relay } from './gpio/types.js';
 import { MqttLink } from './link/mqtt-link.js';
+import { readSecretFile } from './link/secret-file.js';
+import { TelemetryBuilder } from './link/telemetry.js';
+import { warnIfTlsInsecure } from './link/tls-hint.js';
 import type { Logger } from './log.js';
 import { createScanner } from './scanner/index.js';
 import type { Scanner } from './scanner/types.js';
@@ -31,6 +37,8 @@ export interface AppOverrides {
   scanner?: Scanner;
   relay?: Relay;
   clock?: Clock;
+  /** Raw time sources for the daemon's trusted clock (tests of field cases C1, C2). */
+  clockSources?: ClockSources;
   /** The sensor and exit button, instead of those `inputs` names (e.g. simulated lines). */
   inputs?: FittedInputs;
 }
@@ -49,6 +57,9 @@ export class GateApp {
   readonly inputs: FittedInputs;
   readonly store: SqliteStore;
   readonly clock: Clock;
+  /** The trusted clock (floor, sync, jumps), unless a test gave its own `clock`. */
+  readonly timekeeper: TrustedClock | undefined;
+  abuse: AbuseGuard | undefined;
   gate: GateController | undefined;
   link: MqttLink | undefined;
   journal: ResilientJournal | undefined;
@@ -68,7 +79,12 @@ export class GateApp {
     private readonly log: Logger,
     overrides: AppOverrides = {},
   ) {
-    this.clock = overrides.clock ?? systemClock();
+    // The time floor is read here, before the store opens (src/clock/trusted-clock.ts).
+    this.timekeeper =
+      overrides.clock === undefined
+        ? createTrustedClock(config, log, overrides.clockSources)
+        : undefined;
+    this.clock = overrides.clock ?? (this.timekeeper as TrustedClock);
     this.bootMs = this.clock.nowMs();
     this.relay = overrides.relay ?? createRelay(config, log);
     this.trackedRelay = new TrackedRelay(this.relay, () => this.clock.monoMs());
@@ -88,9 +104,12 @@ export class GateApp {
       (err: unknown) => diagnoseStoreFailure(this.config.store.path, err ?? 'store open failed'),
     );
     this.journal = this.createJournal(openFailure);
+    // The floor was read in the constructor; its timers start once the store's folder exists.
+    this.timekeeper?.start();
     // Pruning and WAL checkpoints; a round that meets a store still down logs and waits.
     this.maintenance = new StoreMaintenance(this.store, this.log, {
       retentionDays: this.config.store.retentionDays,
+      nowMs: () => this.clock.nowMs(),
     });
     this.maintenance.start();
     const trust = new TrustKeeper({ store: this.settings, rootKey, log: this.log });
@@ -101,6 +120,12 @@ export class GateApp {
 
     this.link = this.createLink();
     const link = this.link;
+    this.abuse = new AbuseGuard(this.config.policy.abuse ?? {}, {
+      monoMs: () => this.clock.monoMs(),
+      onLockout: (detail) => void this.gate?.recordEvent('alarm', { reason: 'scan_abuse', detail }),
+      log: this.log,
+    });
+    const timekeeper = this.timekeeper;
     this.gate = new GateController(
       {
         site: this.config.gate.site,
@@ -116,6 +141,8 @@ export class GateApp {
         trust,
         notifyOutbox: () => link.notify(),
         log: this.log,
+        abuse: this.abuse,
+        ...(timekeeper === undefined ? {} : { verifySkewSec: () => timekeeper.verifySkewSec() }),
         inMaintenance: () => this.fleetOps?.maintenance.active === true,
         revocations: this.fleetOps.revocations,
       },
@@ -148,6 +175,7 @@ export class GateApp {
     await this.attempt('fleetOps', async () => this.fleetOps?.stop());
     await this.attempt('maintenance', async () => this.maintenance?.stop());
     await this.attempt('store', () => this.store.close());
+    await this.attempt('clock', async () => this.timekeeper?.stop());
     await this.attempt('relay', () => this.relay.close());
   }
 
@@ -247,6 +275,8 @@ export class GateApp {
 
   private createLink(): MqttLink {
     const m = this.config.mqtt;
+    warnIfTlsInsecure(this.log, m.tlsInsecure);
+    const telemetry = this.createTelemetry();
     return new MqttLink(
       {
         url: m.url,
@@ -257,11 +287,13 @@ export class GateApp {
         site: this.config.gate.site,
         gate: this.config.gate.id,
         telemetrySec: m.telemetrySec,
+        rebuildAfterSec: m.rebuildAfterSec,
         drainPerSec: m.drainPerSec,
         maxEventBytes: m.maxEventBytes,
         caFile: m.caFile,
         certFile: m.certFile,
         keyFile: m.keyFile,
+        tlsInsecure: m.tlsInsecure,
         version: VERSION,
         bootMs: this.bootMs,
         configHash: this.configHash,
@@ -270,7 +302,7 @@ export class GateApp {
       },
       {
         store: this.store,
-        telemetry: () => this.telemetry(),
+        telemetry: () => telemetry.build(),
         clock: this.clock,
         onTrustList: async (jws, source) => {
           await this.trust?.offer(jws, source);
@@ -284,22 +316,29 @@ export class GateApp {
     );
   }
 
-  private async telemetry(): Promise<Record<string, unknown>> {
-    const memory = process.memoryUsage();
-    return {
-      uptimeSec: Math.round(process.uptime()),
-      version: VERSION,
-      rssBytes: memory.rss,
-      outboxDepth: await this.store.outboxDepth().catch(() => -1),
-      store: this.journal?.stats(),
-      scanner: this.scanner.stats(),
-      link: this.link?.stats(),
-      clock: this.clock.state(),
-      trustVersion: this.trust?.version() ?? null,
-      lastScanTs: this.gate?.counters.lastScanTs ?? null,
-      ...this.fleetOps?.status(),
-      ...this.gate?.counters.snapshot(),
-    };
+  /** The telemetry builder. */
+  private createTelemetry(): TelemetryBuilder {
+    return new TelemetryBuilder(
+      {
+        version: VERSION,
+        nowMs: () => this.clock.nowMs(),
+        storeDir: dirname(this.config.store.path),
+        outboxDepth: () => this.store.outboxDepth(),
+        oldestUndeliveredTs: () => this.store.oldestUndeliveredTs(),
+        scanner: () => this.scanner.stats(),
+        lastScanTs: () => this.gate?.counters.lastScanTs,
+        counts: () => this.gate?.counters.snapshot() ?? { events: {}, denials: {} },
+        clockState: () => this.clock.state(),
+        clock: () => this.timekeeper?.stats() ?? {},
+        abuse: () => this.abuse?.stats() ?? {},
+        trustVersion: () => this.trust?.version(),
+        link: () => this.link?.stats() ?? {},
+        store: () => this.journal?.stats() ?? {},
+        revocations: () => this.fleetOps?.revocations.status() ?? {},
+        maintenance: () => this.fleetOps?.maintenance.active ?? false,
+      },
+      this.log,
+    );
   }
 }
 
@@ -329,12 +368,12 @@ function readRootKey(path: string): KeyObject {
   }
 }
 
+/** The MQTT password; refused when others can read the file (src/link/secret-file.ts). */
 function readSecret(path: string): string {
   try {
-    return readBoundedFile(path, { maxBytes: 4096, code: 'config_invalid', what: 'password file' })
-      .toString('utf8')
-      .trim();
+    return readSecretFile(path, 'mqtt.passwordFile');
   } catch (err) {
+    if (err instanceof RidergateError) throw err;
     throw new RidergateError('config_invalid', `mqtt.passwordFile: ${describeError(err)}`, {
       cause: err,
     });

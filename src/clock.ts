@@ -1,5 +1,8 @@
-import { existsSync } from 'node:fs';
+import { flagFileProbe, TIMESYNC_FLAG } from './clock/sync-probe.js';
 import type { ClockState } from './event.js';
+
+export type { ClockStats } from './clock/trusted-clock.js';
+export { TrustedClock } from './clock/trusted-clock.js';
 
 /** The gate's source of time. Injected so tests control it. */
 export interface Clock {
@@ -11,18 +14,16 @@ export interface Clock {
   state(): ClockState;
 }
 
-/** systemd-timesyncd touches this file once the clock is synchronised. */
-const TIMESYNC_FLAG = '/run/systemd/timesync/synchronized';
-
 /**
- * The system clock. Synchronisation is read from systemd-timesyncd's flag file.
- * TODO: the time floor and jump detection of DESIGN.md "Reliability rules" are not here yet:
- * a Pi that boots with a stale clock will judge token times against that stale clock.
+ * The bare system clock, synchronisation read from systemd-timesyncd's flag file: for tools.
+ * The daemon uses {@link TrustedClock} (time floor, jump detection, unsynced policy; see
+ * src/clock/).
  */
 export function systemClock(syncFlagPath = TIMESYNC_FLAG): Clock {
+  const synced = flagFileProbe(syncFlagPath);
   return {
     nowMs: () => Date.now(),
     monoMs: () => performance.now(),
-    state: () => (existsSync(syncFlagPath) ? 'synced' : 'unsynced'),
+    state: () => (synced() ? 'synced' : 'unsynced'),
   };
 }

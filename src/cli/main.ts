@@ -5,13 +5,16 @@ import { VERSION } from '../version.js';
 import { registerCmdCommands } from './cmd-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerDevicesCommand } from './devices-command.js';
+import { registerDoctorCommand } from './doctor-command.js';
 import { registerEventsCommand } from './events-command.js';
 import { registerKeysCommands } from './keys-command.js';
+import { registerProvisionCommand } from './provision-command.js';
 import { registerRelayCommands } from './relay-command.js';
 import { registerRevocationsCommands } from './revocations-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerScanCommand } from './scan-command.js';
 import { registerScannersCommand } from './scanners-command.js';
+import { registerSelftestCommand } from './selftest-command.js';
 import { registerTokenCommands } from './token-command.js';
 import { registerTrustCommands } from './trust-command.js';
 
@@ -34,6 +37,9 @@ function buildProgram(): Command {
   registerScannersCommand(program);
   registerDevicesCommand(program);
   registerEventsCommand(program);
+  registerProvisionCommand(program);
+  registerSelftestCommand(program);
+  registerDoctorCommand(program);
   registerCmdCommands(program);
   registerRevocationsCommands(program);
   return program;

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { GateApp } from '../app.js';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.js';
 import { describeError, isRidergateError } from '../errors.js';
+import { SystemdHealth } from '../health/systemd-health.js';
 import { createLogger } from '../log.js';
 
 /** How long a clean stop may take before the process exits anyway, ms. */
@@ -23,8 +24,14 @@ export function registerRunCommand(program: Command): void {
  */
 async function runDaemon(configPath: string): Promise<void> {
   const { config, hash } = loadConfig(configPath);
-  const log = createLogger(config.log.level);
+  const log = createLogger(config.log.level, 1, config.log.format ?? 'auto');
   const app = new GateApp(config, hash, log);
+  // Type=notify under systemd: READY=1, STOPPING=1 and a health-gated watchdog; else nothing.
+  const health = SystemdHealth.fromEnv(
+    process.env,
+    { scanner: app.scanner, probeStore: () => app.store.getSetting('watchdog_probe') },
+    log,
+  );
 
   process.on('exit', () => app.relay.off());
   const fatal = (err: unknown) => {
@@ -41,9 +48,11 @@ async function runDaemon(configPath: string): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'gate stopping');
+    health.stopping();
     const timer = setTimeout(() => process.exit(1), STOP_TIMEOUT_MS);
     timer.unref();
     void app.stop().then(() => {
+      health.close();
       log.info('gate stopped');
       log.flush();
       process.exitCode = 0;
@@ -54,9 +63,12 @@ async function runDaemon(configPath: string): Promise<void> {
 
   try {
     await app.start();
+    health.ready(`gate ready: site ${config.gate.site}, gate ${config.gate.id}`);
   } catch (err) {
     log.error({ err }, 'gate could not start');
     process.stderr.write(`ridergate: the gate could not start: ${describeError(err)}\n`);
+    health.status(`could not start: ${describeError(err)}`);
+    health.close();
     await app.stop();
     log.flush();
     process.exitCode =

@@ -14,8 +14,11 @@ import { parseCommand } from './parse-command.js';
 
 /** What each command does; the gate app provides them. Each resolves with a detail line. */
 export interface CommandActions {
-  /** Journals `remote_open`, then pulses; rejects when the relay did not move. */
-  open(detail: string): Promise<string>;
+  /**
+   * Journals `remote_open` (the operator's reason, a detail naming the command), then pulses;
+   * rejects when the relay did not move.
+   */
+  open(reason: string | undefined, detail: string): Promise<string>;
   revoke(entry: RevocationEntry): Promise<string>;
   unrevoke(entry: RevocationEntry): Promise<string>;
   maintenance(on: boolean): Promise<string>;
@@ -126,9 +129,7 @@ export class CommandRunner {
     const a = this.opts.actions;
     switch (args.cmd) {
       case 'open':
-        return a.open(
-          args.reason === undefined ? `command ${jti}` : `command ${jti}: ${args.reason}`,
-        );
+        return a.open(args.reason, `command ${jti}`);
       case 'revoke':
         return a.revoke(args.entry);
       case 'unrevoke':

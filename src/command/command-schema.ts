@@ -33,7 +33,7 @@ export type RevocationEntryDoc = Static<typeof RevocationEntrySchema>;
 /** Arguments of each command; a command left out takes none. */
 const ARG_SCHEMAS = {
   open: T.Object(
-    { reason: T.Optional(T.String({ maxLength: 200 })) },
+    { reason: T.Optional(T.String({ maxLength: 256 })) },
     { additionalProperties: false },
   ),
   revoke: RevocationEntrySchema,

@@ -137,8 +137,9 @@ export class FleetOps {
       return g;
     };
     return {
-      open: async (detail) => {
-        const { event, pulse } = await gate().remoteOpen(detail);
+      open: async (reason, detail) => {
+        const fields = reason === undefined || reason === '' ? { detail } : { reason, detail };
+        const { event, pulse } = await gate().remoteOpen(fields);
         if (pulse === undefined)
           throw new Error(`relay pulse failed (remote_open event ${event.id} journaled)`);
         return `barrier opened (event ${event.id})`;

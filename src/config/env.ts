@@ -1,5 +1,6 @@
 import { RidergateError } from '../errors.js';
 import { ConfigSchema } from './schema.js';
+import { closestName } from './suggest.js';
 
 const ENV_PREFIX = 'RIDERGATE_';
 
@@ -25,8 +26,9 @@ export function applyEnvOverrides(
     const key = rest.map((p, i) => (i === 0 ? p : p.charAt(0).toUpperCase() + p.slice(1))).join('');
     const setting = settingSchema(section, key);
     if (setting === undefined) {
+      const near = closestVariable(name);
       problems.push(
-        `${name}: no setting ${section}.${key || '(none)'} exists; remove the variable or check its spelling`,
+        `${name}: no setting ${section}.${key || '(none)'} exists; ${near === undefined ? 'remove the variable or check its spelling' : `did you mean ${near}?`}`,
       );
       continue;
     }
@@ -79,4 +81,36 @@ function describeType(setting: SettingSchema): string {
   if (setting.type === 'integer') return 'a whole number';
   if (setting.type === 'boolean') return 'true or false';
   return 'text';
+}
+
+/** Every setting a variable can set, as `[variable, section.key]`: RIDERGATE_RELAY_PULSE_MS. */
+function allVariables(): [string, string][] {
+  const sections = ConfigSchema.properties as Record<
+    string,
+    { properties?: Record<string, SettingSchema> }
+  >;
+  return Object.entries(sections).flatMap(([section, schema]) =>
+    Object.keys(schema.properties ?? {}).map((key): [string, string] => [
+      `${ENV_PREFIX}${section.toUpperCase()}_${key.replace(/([A-Z])/g, '_$1').toUpperCase()}`,
+      `${section}.${key}`,
+    ]),
+  );
+}
+
+/** `RIDERGATE_RELAY_PULSE_MS (relay.pulseMs)` for a misspelled variable, or undefined. */
+function closestVariable(name: string): string | undefined {
+  const squash = (v: string) => v.toUpperCase().replaceAll('_', '');
+  const variables = allVariables();
+  const near = closestName(
+    squash(name),
+    variables.map(([v]) => squash(v)),
+  );
+  const found = variables.find(([v]) => squash(v) === near);
+  return found === undefined ? undefined : `${found[0]} (${found[1]})`;
+}
+
+/** The RIDERGATE_ variable in `env` that sets `field` (`relay.pulseMs`), if any. */
+export function envVariableOf(field: string, env: NodeJS.ProcessEnv): string | undefined {
+  const found = allVariables().find(([v, f]) => f === field && env[v] !== undefined);
+  return found?.[0];
 }

@@ -7,8 +7,10 @@ import { resolveRelaySettings } from '../devices/relay-settings.js';
 import { resolveScannerSettings, scannerConfigProblems } from '../devices/scanner-settings.js';
 import { describeError, RidergateError } from '../errors.js';
 import { readBoundedFile } from '../files.js';
-import { applyEnvOverrides } from './env.js';
+import { applyEnvOverrides, envVariableOf } from './env.js';
+import { fieldLineFinder } from './field-lines.js';
 import { type Config, ConfigSchema } from './schema.js';
+import { closestName } from './suggest.js';
 
 /** Largest configuration file accepted, bytes. */
 export const MAX_CONFIG_BYTES = 256 * 1024;
@@ -36,10 +38,10 @@ export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): LoadedConfig {
   const base = readYamlFile(defaultConfigPath());
-  const user = path === undefined ? {} : readYamlFile(path);
-  const merged = mergeDeep(mergeDeep({}, base), user);
+  const user = path === undefined ? undefined : readYamlSource(path);
+  const merged = mergeDeep(mergeDeep({}, base), user?.value ?? {});
   applyEnvOverrides(merged, env);
-  const valid = validateConfig(merged, path ?? defaultConfigPath());
+  const valid = validateConfig(merged, path ?? defaultConfigPath(), origin(path, user?.text, env));
   // The relay line as the gate drives it: relay.profile's pin and level unless set (checked above).
   const config = { ...valid, relay: resolveRelaySettings(valid.relay) };
   const hash = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 12);
@@ -74,8 +76,31 @@ export function loadConfigSection<K extends keyof Config>(
   );
 }
 
+/**
+ * Where a setting came from, for the end of its error line: ` (FILE line N)` when the file
+ * writes it, ` (from RIDERGATE_X)` when a variable set it; '' for a packaged default.
+ */
+function origin(
+  path: string | undefined,
+  text: string | undefined,
+  env: NodeJS.ProcessEnv,
+): (field: string) => string {
+  const lineOf = text === undefined ? () => undefined : fieldLineFinder(text);
+  return (field) => {
+    const variable = envVariableOf(field, env);
+    if (variable !== undefined) return ` (from ${variable})`;
+    const line = lineOf(field);
+    return line === undefined ? '' : ` (${path} line ${line})`;
+  };
+}
+
 /** Parses one YAML file into a plain object, with a bound on its size. */
 export function readYamlFile(path: string): Record<string, unknown> {
+  return readYamlSource(path).value;
+}
+
+/** {@link readYamlFile}, also returning the text it parsed (for line numbers in errors). */
+function readYamlSource(path: string): { value: Record<string, unknown>; text: string } {
   const text = readBoundedFile(path, {
     maxBytes: MAX_CONFIG_BYTES,
     code: 'config_unreadable',
@@ -91,7 +116,7 @@ export function readYamlFile(path: string): Record<string, unknown> {
       { cause: err },
     );
   }
-  if (value === null || value === undefined) return {};
+  if (value === null || value === undefined) return { value: {}, text };
   if (isCircular(value)) {
     throw new RidergateError(
       'config_unreadable',
@@ -104,19 +129,27 @@ export function readYamlFile(path: string): Record<string, unknown> {
       `${path}: the top level must be a mapping of sections (gate:, scanner:, ...)`,
     );
   }
-  return value;
+  return { value, text };
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const validate = ajv.compile<Config>(ConfigSchema);
 
-/** Validates a merged configuration object; the error lists every problem, one per line. */
-export function validateConfig(value: unknown, source: string): Config {
+/**
+ * Validates a merged configuration object; the error lists every problem, one per line, each
+ * naming the setting, the value found and what is expected.
+ * @param origin text appended to the line of a setting: where it was written (file and line).
+ */
+export function validateConfig(
+  value: unknown,
+  source: string,
+  origin: (field: string) => string = () => '',
+): Config {
   const valid = validate(value);
   const issues = (validate.errors ?? []).filter((e) => e.keyword !== 'const');
   const lines = valid ? crossFieldProblems(value) : issues.map((e) => describeIssue(e, value));
   if (valid && lines.length === 0) return value;
-  const unique = [...new Set(lines)];
+  const unique = [...new Set(lines)].map((line) => line + origin(line.split(':')[0] ?? ''));
   throw new RidergateError(
     'config_invalid',
     `${source}: invalid configuration:\n  ${unique.join('\n  ')}`,
@@ -216,10 +249,8 @@ function describeIssue(e: ErrorObject, root: unknown): string {
   const field = e.instancePath.slice(1).replaceAll('/', '.') || '(top level)';
   const got = JSON.stringify(lookup(root, e.instancePath));
   switch (e.keyword) {
-    case 'additionalProperties': {
-      const extra = String((e.params as { additionalProperty: string }).additionalProperty);
-      return `${field === '(top level)' ? '' : `${field}.`}${extra}: unknown setting; remove it or check its spelling`;
-    }
+    case 'additionalProperties':
+      return unknownSetting(e, root, field);
     case 'required':
       return `${field === '(top level)' ? '' : `${field}.`}${String((e.params as { missingProperty: string }).missingProperty)}: missing; it must be set`;
     case 'anyOf':
@@ -227,6 +258,22 @@ function describeIssue(e: ErrorObject, root: unknown): string {
     default:
       return `${field}: got ${got}; ${e.message ?? 'invalid'}`;
   }
+}
+
+/** `relay.pulseMS: unknown setting (got 500); did you mean relay.pulseMs?` */
+function unknownSetting(e: ErrorObject, root: unknown, field: string): string {
+  const extra = String((e.params as { additionalProperty: string }).additionalProperty);
+  const prefix = field === '(top level)' ? '' : `${field}.`;
+  const got = JSON.stringify(lookup(root, `${e.instancePath}/${extra}`)) ?? 'nothing';
+  const known = Object.keys(
+    (e.parentSchema as { properties?: object } | undefined)?.properties ?? {},
+  );
+  const near = closestName(extra, known);
+  const hint =
+    near === undefined
+      ? `remove it or check its spelling (known here: ${known.join(', ')})`
+      : `did you mean ${prefix}${near}?`;
+  return `${prefix}${extra}: unknown setting (got ${got.slice(0, 80)}); ${hint}`;
 }
 
 function unionHint(e: ErrorObject): string {

@@ -121,7 +121,13 @@ export const ConfigSchema = T.Object(
         username: T.Optional(T.String({ maxLength: 256 })),
         passwordFile: T.Optional(T.String({ minLength: 1 })),
         prefix: T.String({ pattern: '^[^#+]+$', maxLength: 128 }),
-        telemetrySec: T.Integer({ minimum: 5, maximum: 3600 }),
+        /** Telemetry period, seconds (1 is for tests; 60 on a gate). */
+        telemetrySec: T.Integer({ minimum: 1, maximum: 3600 }),
+        /**
+         * Time without a connection after which the MQTT client is torn down and built again,
+         * seconds; default 120.
+         */
+        rebuildAfterSec: T.Optional(T.Integer({ minimum: 1, maximum: 86_400 })),
         /** Most outbox events published per second while a backlog drains; default 200. */
         drainPerSec: T.Optional(T.Integer({ minimum: 1, maximum: 10_000 })),
         /**
@@ -132,6 +138,8 @@ export const ConfigSchema = T.Object(
         caFile: T.Optional(T.String({ minLength: 1 })),
         certFile: T.Optional(T.String({ minLength: 1 })),
         keyFile: T.Optional(T.String({ minLength: 1 })),
+        /** true turns broker certificate verification OFF (logged as an error at every start). */
+        tlsInsecure: T.Optional(T.Boolean()),
       },
       { additionalProperties: false },
     ),
@@ -158,6 +166,25 @@ export const ConfigSchema = T.Object(
       {
         skewSec: T.Integer({ minimum: 0, maximum: 3600 }),
         reopenGraceSec: T.Integer({ minimum: 0, maximum: 600 }),
+        /** Token times while the clock is not NTP-synchronised (src/clock/unsynced-policy.ts). */
+        unsyncedClock: T.Optional(T.Union([T.Literal('lenient'), T.Literal('strict')])),
+        /** Skew for nbf/iat while unsynced under `lenient`, seconds; default 300. */
+        unsyncedSkewSec: T.Optional(T.Integer({ minimum: 0, maximum: 86_400 })),
+        /** Scan abuse limits (src/gate/abuse-guard.ts); defaults there. */
+        abuse: T.Optional(
+          T.Object(
+            {
+              /** More denials than this within `windowSec` start a lockout. */
+              maxDenials: T.Optional(T.Integer({ minimum: 1, maximum: 10_000 })),
+              windowSec: T.Optional(T.Integer({ minimum: 1, maximum: 86_400 })),
+              /** How long denials are slowed after a lockout starts. */
+              lockoutSec: T.Optional(T.Integer({ minimum: 1, maximum: 86_400 })),
+              /** During a lockout, denials are answered at most one per this many ms. */
+              delayMs: T.Optional(T.Integer({ minimum: 0, maximum: 60_000 })),
+            },
+            { additionalProperties: false },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -166,6 +193,8 @@ export const ConfigSchema = T.Object(
         level: T.Union(
           ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => T.Literal(l)),
         ),
+        /** json (journald), pretty (readable), auto: pretty on a terminal, else json; default auto. */
+        format: T.Optional(T.Union([T.Literal('auto'), T.Literal('json'), T.Literal('pretty')])),
       },
       { additionalProperties: false },
     ),

@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { eventIds } from '../clock/monotonic-id.js';
 import type { Clock } from '../clock.js';
 import type { EventDraft, EventType } from '../event.js';
 
@@ -9,7 +9,8 @@ export interface GateIdentity {
 }
 
 /**
- * A new event of `type` made now (or at `nowMs`): a UUIDv7 id from the same time, the clock's
+ * A new event of `type` made now (or at `nowMs`): a UUIDv7 id from the same time (monotonic:
+ * never below an earlier id, even when the clock stepped back), the clock's
  * sync state and the gate's identity. The store gives it its `seq` when it is journaled.
  */
 export function newDraft(
@@ -19,7 +20,7 @@ export function newDraft(
   nowMs = clock.nowMs(),
 ): EventDraft {
   return {
-    id: uuidv7({ msecs: nowMs }),
+    id: eventIds.next(nowMs),
     ts: nowMs,
     clock: clock.state(),
     site: identity.site,

@@ -5,9 +5,11 @@ import type { Logger } from '../log.js';
 import type { Scan } from '../scanner/types.js';
 import type { ReplayEntry } from '../store/types.js';
 import type { TrustView } from '../token/types.js';
+import type { AbuseGuard, DenialTurn } from './abuse-guard.js';
 import { EventCounters } from './counters.js';
 import { type DecideContext, type Decision, decide } from './decide.js';
 import { newDraft } from './draft.js';
+import { ReplayClock } from './replay-clock.js';
 import type { Journal, JournaledEvent } from './resilient-journal.js';
 
 export interface GateSettings {
@@ -30,6 +32,10 @@ export interface GateDeps {
   /** Tells the link that the outbox has a new event. */
   notifyOutbox: () => void;
   log: Logger;
+  /** The skew token times are checked with now (the unsynced clock policy); default skewSec. */
+  verifySkewSec?: () => number;
+  /** Scan abuse limits: slows denials only, asked after the decision. */
+  abuse?: AbuseGuard;
   /** True while the gate is in maintenance: every scan is denied with reason `maintenance`. */
   inMaintenance?: () => boolean;
   /**
@@ -50,6 +56,8 @@ export interface ScanOutcome {
   pulse?: Pulse;
 }
 
+type Processed = Omit<ScanOutcome, 'pulse'> & { pulse?: Promise<Pulse | undefined> };
+
 /**
  * The decision pipeline: validate → decide → record → act → report. Scans are handled one at a
  * time, in arrival order, so two forms of the same token can never both pass the replay check.
@@ -60,12 +68,15 @@ export class GateController {
   private readonly listeners: ((outcome: ScanOutcome) => void)[] = [];
 
   private readonly log: Logger;
+  /** Keeps the reopen grace right across clock jumps (field case C2). */
+  private readonly replayClock: ReplayClock;
 
   constructor(
     private readonly settings: GateSettings,
     private readonly deps: GateDeps,
   ) {
     this.log = deps.log.child({ component: 'gate' });
+    this.replayClock = new ReplayClock(settings.reopenGraceSec * 1000);
   }
 
   /** Calls `listener` after each scan's event is journaled and its pulse has ended. */
@@ -81,7 +92,10 @@ export class GateController {
     const decided = this.queue.then(() => this.process(scan));
     this.queue = decided.catch(() => undefined);
     return decided.then(
-      async ({ event, decision, pulse }) => {
+      async (processed) => {
+        // A denial slowed by the abuse guard is answered later, off the queue.
+        const { event, decision, pulse } =
+          'deferred' in processed ? await processed.deferred : processed;
         const ended = await pulse;
         const outcome: ScanOutcome =
           ended === undefined ? { event, decision } : { event, decision, pulse: ended };
@@ -110,11 +124,15 @@ export class GateController {
   }
 
   /**
-   * A signed `open` command: journals a `remote_open` event (with `detail`), then pulses the
-   * relay, queued with the scans like {@link manualOpen}. Never rejects.
+   * A signed `open` command: journals a `remote_open` event (the operator's `reason` when
+   * given, and `detail` naming the command), then pulses the relay, queued with the scans like
+   * {@link manualOpen}. Never rejects.
    */
-  remoteOpen(detail: string): Promise<{ event: JournaledEvent; pulse?: Pulse }> {
-    return this.openWith('remote_open', { detail });
+  remoteOpen(fields: { reason?: string; detail: string }): Promise<{
+    event: JournaledEvent;
+    pulse?: Pulse;
+  }> {
+    return this.openWith('remote_open', fields);
   }
 
   private openWith(
@@ -138,14 +156,18 @@ export class GateController {
     return this.journal({ ...this.baseDraft(type), ...fields });
   }
 
-  private async process(
-    scan: Scan,
-  ): Promise<Omit<ScanOutcome, 'pulse'> & { pulse?: Promise<Pulse | undefined> }> {
+  private async process(scan: Scan): Promise<Processed | { deferred: Promise<Processed> }> {
     const nowMs = this.deps.clock.nowMs();
     const decision: Decision = this.deps.inMaintenance?.()
       ? { type: 'deny', reason: 'maintenance', detail: 'the gate is in maintenance' }
       : await this.decide(scan.text, nowMs);
     const decisionUs = Math.round((this.deps.clock.monoMs() - scan.receivedMono) * 1000);
+    // A maintenance denial is the gate's doing, not a sign of abuse.
+    const abusable = decision.type === 'deny' && decision.reason !== 'maintenance';
+    const turn = abusable ? this.deps.abuse?.denied() : undefined;
+    if (turn !== undefined && turn.kind !== 'now') {
+      return { deferred: this.answerLater(turn, decision, nowMs, decisionUs) };
+    }
 
     const event = await this.record(decision, nowMs, decisionUs);
 
@@ -161,12 +183,26 @@ export class GateController {
         trust: this.deps.trust,
         nowSec: Math.floor(nowMs / 1000),
         site: this.settings.site,
-        skewSec: this.settings.skewSec,
+        skewSec: this.deps.verifySkewSec?.() ?? this.settings.skewSec,
       },
       store: this.lookups,
       nowMs,
       reopenGraceSec: this.settings.reopenGraceSec,
     });
+  }
+
+  /** A denial the abuse guard slows: journaled and reported when its turn comes, or dropped. */
+  private async answerLater(
+    turn: Exclude<DenialTurn, { kind: 'now' }>,
+    decision: Decision,
+    nowMs: number,
+    decisionUs: number,
+  ): Promise<Processed> {
+    if (turn.kind === 'drop') return { event: this.baseDraft('deny', nowMs), decision };
+    await turn.ready;
+    const event = await this.record(decision, nowMs, decisionUs);
+    this.report(event, decision);
+    return { event, decision };
   }
 
   /**
@@ -183,10 +219,20 @@ export class GateController {
       });
     },
     findReplay: (iss, cti) =>
-      this.deps.store.findReplay(iss, cti).catch((err: unknown) => {
-        this.log.error({ err, cti }, 'replay lookup failed; treated as first use');
-        return undefined;
-      }),
+      this.deps.store.findReplay(iss, cti).then(
+        (entry) =>
+          this.replayClock.adjust(
+            iss,
+            cti,
+            entry,
+            this.deps.clock.nowMs(),
+            this.deps.clock.monoMs(),
+          ),
+        (err: unknown) => {
+          this.log.error({ err, cti }, 'replay lookup failed; treated as first use');
+          return undefined;
+        },
+      ),
   };
 
   /** The journal write comes before the relay moves (DESIGN.md "Reliability rules"). */
@@ -202,6 +248,9 @@ export class GateController {
       ...(claims ? { iss: claims.iss, sub: claims.sub, cti: claims.cti } : {}),
       decisionUs,
     };
+    if (decision.type === 'admit') {
+      this.replayClock.remember(decision.claims.iss, decision.claims.cti, this.deps.clock.monoMs());
+    }
     const replay =
       decision.type === 'admit'
         ? {

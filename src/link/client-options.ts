@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { IClientOptions } from 'mqtt';
 import { RidergateError } from '../errors.js';
+import { checkSecretMode } from './secret-file.js';
 
 /** What the MQTT client is built from; see {@link MqttLinkOptions} for the meaning. */
 export interface ClientOptionsInput {
@@ -10,6 +12,10 @@ export interface ClientOptionsInput {
   caFile?: string;
   certFile?: string;
   keyFile?: string;
+  /** The broker URL: its host name is the TLS server name checked against the certificate. */
+  url?: string;
+  /** true turns broker certificate verification off (`mqtt.tlsInsecure`); default false. */
+  tlsInsecure?: boolean;
   connectTimeoutMs: number;
   keepaliveSec: number;
   reconnectMs: number;
@@ -17,8 +23,10 @@ export interface ClientOptionsInput {
 
 /**
  * Builds mqtt.js options: a clean session, no offline queue for QoS 0 (telemetry is only
- * worth sending live), the TLS files read from disk.
- * @throws RidergateError `link_failed` naming the file that cannot be read.
+ * worth sending live), the TLS files read from disk. TLS verifies the broker's certificate
+ * (chain to `caFile`, or the system CAs, and the URL's host name) unless `tlsInsecure`; the
+ * client key file is refused when others can read it.
+ * @throws RidergateError `link_failed` naming the file that cannot be read or is too open.
  */
 export function buildClientOptions(input: ClientOptionsInput): IClientOptions {
   const options: IClientOptions = {
@@ -34,8 +42,25 @@ export function buildClientOptions(input: ClientOptionsInput): IClientOptions {
   if (input.password !== undefined) options.password = input.password;
   if (input.caFile !== undefined) options.ca = readTlsFile('mqtt.caFile', input.caFile);
   if (input.certFile !== undefined) options.cert = readTlsFile('mqtt.certFile', input.certFile);
-  if (input.keyFile !== undefined) options.key = readTlsFile('mqtt.keyFile', input.keyFile);
+  if (input.keyFile !== undefined) {
+    checkSecretMode(input.keyFile, 'mqtt.keyFile', 'link_failed');
+    options.key = readTlsFile('mqtt.keyFile', input.keyFile);
+  }
+  options.rejectUnauthorized = input.tlsInsecure !== true;
+  const host = hostOf(input.url);
+  // SNI and the name checked; an IP address is checked against the certificate's IP SANs.
+  if (host !== undefined && isIP(host) === 0) options.servername = host;
   return options;
+}
+
+function hostOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return host === '' ? undefined : host;
+  } catch {
+    return undefined;
+  }
 }
 
 function readTlsFile(field: string, path: string): Buffer {

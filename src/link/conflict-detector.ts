@@ -76,6 +76,16 @@ export class ConflictDetector {
     return true;
   }
 
+  /**
+   * Records a connection attempt that failed (refused, reset or no CONNACK). A broker with a
+   * peer of the same id accepts every attempt; a failed one means the broker was away (a
+   * restart), so the connections cut before it are no sign of a conflict: the row is broken.
+   * An episode in progress goes on.
+   */
+  attemptFailed(): void {
+    this.shortEndsMs = [];
+  }
+
   /** Ends the episode when the current connection, up since `connectedAtMs`, is stable. */
   checkStable(connectedAtMs: number, nowMs: number): boolean {
     if (!this.active || nowMs - connectedAtMs < this.settings.stableMs) return false;

@@ -9,6 +9,8 @@ import { ConflictDetector, type ConflictSettings } from './conflict-detector.js'
 import { OutboxPump, undeliverableError } from './outbox-pump.js';
 import { ReplayMarker } from './replay-marker.js';
 import { dispatchMessage, type MqttSubscription } from './subscriptions.js';
+import { ConnectionSupervisor, DEFAULT_REBUILD_AFTER_SEC } from './supervisor.js';
+import { tlsHint } from './tls-hint.js';
 import { type FleetTopics, fleetTopics, type GateTopics, gateTopics } from './topics.js';
 import { TrackedPublisher } from './tracked-publish.js';
 
@@ -42,6 +44,8 @@ export interface MqttLinkOptions {
   caFile?: string;
   certFile?: string;
   keyFile?: string;
+  /** Turns broker certificate verification off (`mqtt.tlsInsecure`); default false. */
+  tlsInsecure?: boolean | undefined;
   /** Software version, published in `info`. */
   version: string;
   /** Hash of the effective configuration, published in `info`. */
@@ -59,6 +63,11 @@ export interface MqttLinkOptions {
   connectTimeoutMs?: number;
   /** MQTT keepalive, seconds; the broker sends the will after 1.5 × this. Default 30. */
   keepaliveSec?: number;
+  /**
+   * Time without a connection after which the client is torn down and built again with fresh
+   * options (`mqtt.rebuildAfterSec`), seconds; default {@link DEFAULT_REBUILD_AFTER_SEC}.
+   */
+  rebuildAfterSec?: number;
   /** Thresholds of the client id conflict heuristic (field case M1); see CONFLICT_DEFAULTS. */
   clientIdConflict?: Partial<ConflictSettings>;
   /** Most outbox events published per second while a backlog drains; default 200. */
@@ -87,8 +96,8 @@ export interface MqttLinkDeps {
    * skipped until the process restarts.
    */
   store: Store & { setAside?: (id: string) => Promise<void> };
-  /** Health figures for the telemetry topic; `ts` is added. */
-  telemetry: () => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** Health figures for the telemetry topic (see TelemetryBuilder); `ts` is set at sending. */
+  telemetry: () => object | Promise<object>;
   clock: Clock;
   /**
    * Receives a trust list published on `{p}/_fleet/trust` (a compact JWS). The link only bounds
@@ -126,6 +135,8 @@ export interface LinkStats {
   /** Messages held in the MQTT client's memory (queued or awaiting PUBACK); stays ~0 offline. */
   clientHeld: number;
   telemetrySent: number;
+  /** Times the client was torn down and built again after a long time without a connection. */
+  rebuilds: number;
   /** True while another client with the same id is suspected (field case M1). */
   clientIdConflict: boolean;
 }
@@ -142,9 +153,9 @@ type StatusState = 'online' | 'offline' | 'lost';
  * Speaks MQTT 3.1.1 (aedes has no MQTT 5), so a broker gives no reason when it closes the
  * connection; a kick-off loop with another client of the same id is found by a heuristic
  * ({@link ConflictDetector}), which then stretches the reconnect wait instead of fighting.
- *
- * TODO: the supervisor of DESIGN.md "MQTT contract" (rebuild the client after a long time
- * without a connection) is missing: a client wedged in a bad state stays so until restart.
+ * A {@link ConnectionSupervisor} rebuilds the client when it has not connected for
+ * `rebuildAfterSec`; handlers are attached once per client (field case M3), and the outbox
+ * pump always publishes through the current client.
  */
 export class MqttLink {
   private readonly options: MqttLinkOptions;
@@ -157,6 +168,9 @@ export class MqttLink {
   private readonly replay = new ReplayMarker();
   private readonly publisher = new TrackedPublisher();
   private readonly clientId: string;
+  private readonly supervisor: ConnectionSupervisor;
+  /** Clients torn down by the supervisor: what they still emit is ignored. */
+  private readonly retired = new WeakSet<MqttClient>();
   private client: MqttClient | undefined;
   private telemetryTimer: NodeJS.Timeout | undefined;
   private telemetryBusy = false;
@@ -166,7 +180,7 @@ export class MqttLink {
   /** Monotonic ms of the current connection's CONNACK; undefined while disconnected. */
   private connectedAtMono: number | undefined;
   private stableTimer: NodeJS.Timeout | undefined;
-  private counters = { connects: 0, disconnects: 0, telemetrySent: 0 };
+  private counters = { connects: 0, disconnects: 0, telemetrySent: 0, rebuilds: 0 };
 
   /** @throws RidergateError `link_failed` when prefix, site or gate cannot form topics. */
   constructor(options: MqttLinkOptions, deps: MqttLinkDeps, log: Logger) {
@@ -186,6 +200,12 @@ export class MqttLink {
       drainPerSec: options.drainPerSec,
       maxAttempts: options.maxPublishAttempts,
     });
+    this.supervisor = new ConnectionSupervisor({
+      rebuildAfterMs: (options.rebuildAfterSec ?? DEFAULT_REBUILD_AFTER_SEC) * 1000,
+      monoMs: () => deps.clock.monoMs(),
+      isConnected: () => this.isConnected(),
+      rebuild: (downMs) => this.rebuild(downMs),
+    });
   }
 
   /**
@@ -198,6 +218,18 @@ export class MqttLink {
     checkBrokerUrl(this.options.url);
     this.stopping = false;
     this.nextSession = (await this.readSession()) + 1;
+    this.client = this.createClient();
+    this.startTelemetry();
+    this.supervisor.start();
+    this.log.info({ url: redactUrl(this.options.url), clientId: this.clientId }, 'link started');
+  }
+
+  /**
+   * Builds an mqtt.js client with options made afresh (TLS files read again) and attaches the
+   * link's handlers to it, once for the client's life.
+   * @throws RidergateError `link_failed` when a TLS file cannot be read or mqtt.js refuses.
+   */
+  private createClient(): MqttClient {
     const minMs = this.options.reconnectMinMs ?? 1_000;
     const maxMs = this.options.reconnectMaxMs ?? 5_000;
     const clientOptions = buildClientOptions({
@@ -207,22 +239,50 @@ export class MqttLink {
       caFile: this.options.caFile,
       certFile: this.options.certFile,
       keyFile: this.options.keyFile,
+      url: this.options.url,
+      tlsInsecure: this.options.tlsInsecure,
       connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000,
       keepaliveSec: this.options.keepaliveSec ?? 30,
       reconnectMs: jitterMs(minMs, maxMs),
     });
     clientOptions.will = this.will();
+    let client: MqttClient;
     try {
-      this.client = connect(this.options.url, clientOptions);
+      client = connect(this.options.url, clientOptions);
     } catch (err) {
       throw new RidergateError('link_failed', 'cannot create the mqtt client', {
         cause: err,
         context: { field: 'mqtt.url', value: redactUrl(this.options.url) },
       });
     }
-    this.attach(this.client, minMs, maxMs);
-    this.startTelemetry();
-    this.log.info({ url: redactUrl(this.options.url), clientId: this.clientId }, 'link started');
+    this.attach(client, minMs, maxMs);
+    return client;
+  }
+
+  /**
+   * Tears the client down (no DISCONNECT: there is no connection) and builds a new one. The
+   * old client is ended for good (it never reconnects) and its handlers ignore what it may
+   * still emit; an event it held in flight goes back to the pump. A failed build is logged and
+   * tried again at the supervisor's next turn.
+   */
+  private rebuild(downMs: number): void {
+    if (this.stopping) return;
+    const old = this.client;
+    this.client = undefined;
+    if (old !== undefined) {
+      this.retired.add(old);
+      old.end(true);
+    }
+    this.publisher.connectionClosed();
+    this.connectedAtMono = undefined;
+    this.counters.rebuilds += 1;
+    const fields = { downSec: Math.round(downMs / 1000), rebuilds: this.counters.rebuilds };
+    try {
+      this.client = this.createClient();
+      this.log.warn({ ...fields, clientId: this.clientId }, 'mqtt client rebuilt');
+    } catch (err) {
+      this.log.error({ ...fields, err }, 'mqtt client not rebuilt');
+    }
   }
 
   /** Asks the outbox pump to deliver what is waiting; call after each record. Never throws. */
@@ -265,6 +325,7 @@ export class MqttLink {
   /** Publishes the retained `offline` status when connected, then disconnects cleanly. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.supervisor.stop();
     this.pump.stop();
     clearTimeout(this.stableTimer);
     clearInterval(this.telemetryTimer);
@@ -288,10 +349,13 @@ export class MqttLink {
   }
 
   private attach(client: MqttClient, minMs: number, maxMs: number): void {
-    client.on('connect', () => void this.onConnect(client));
+    client.on('connect', () => {
+      if (!this.retired.has(client)) void this.onConnect(client);
+    });
     // Runs before mqtt.js's own close handler, which arms the reconnect timer with this period:
     // a random wait keeps a fleet from reconnecting in the same second after a broker restart.
     client.prependListener('close', () => {
+      if (this.retired.has(client)) return;
       this.onClose();
       const [fromMs, toMs] = this.conflict.reconnectBounds(minMs, maxMs);
       client.options.reconnectPeriod = jitterMs(fromMs, toMs);
@@ -300,7 +364,7 @@ export class MqttLink {
     client.on('reconnect', () => {
       client.options.will = this.will();
     });
-    client.on('error', (err) => this.log.warn({ err }, 'mqtt error'));
+    client.on('error', (err) => this.log.warn({ err, ...tlsHint(err) }, 'mqtt error'));
     // Attached once for the client's life, not per connection (field case M3).
     client.on('message', (topic, payload, packet) => {
       const sub = this.deps.subscriptions?.find((s) => s.topic === topic);
@@ -380,7 +444,11 @@ export class MqttLink {
     const connectedAt = this.connectedAtMono;
     this.connectedAtMono = undefined;
     clearTimeout(this.stableTimer);
-    if (connectedAt === undefined) return;
+    if (connectedAt === undefined) {
+      if (!this.stopping) this.conflict.attemptFailed();
+      return;
+    }
+    this.supervisor.connectionEnded();
     this.counters.disconnects += 1;
     const endedAt = this.deps.clock.monoMs();
     const fields = { session: this.session, connectedMs: Math.round(endedAt - connectedAt) };

@@ -49,6 +49,12 @@ export const UDEV_SETTLE_MS = 2_000;
  */
 export const PRESENCE_CHECK_MS = 500;
 
+/**
+ * An open still unsettled after this long is taken for a hung driver (a USB device that
+ * stopped answering mid-enumeration): the watchdog then lets systemd restart the gate, ms.
+ */
+export const OPEN_STALL_MS = 30_000;
+
 /** The reason of an open that failed because the path does not exist. */
 const MISSING = 'ENOENT';
 
@@ -135,6 +141,8 @@ export class SerialScanner implements Scanner {
   private device: string | undefined;
   /** performance.now() when an open last failed because the path was missing. */
   private missingAtMono: number | undefined;
+  /** performance.now() when the pending open began. */
+  private openStartedMono = 0;
 
   /**
    * Stores its options only; nothing is opened before {@link SerialScanner.start}.
@@ -194,6 +202,21 @@ export class SerialScanner implements Scanner {
     return { connected, frames, duplicates, overlong, rejected, suspicious, reconnects };
   }
 
+  /**
+   * Alive while connected, waiting to retry, or opening for less than {@link OPEN_STALL_MS};
+   * an open that never settles (a hung driver) or a loop with neither port nor retry is not.
+   */
+  liveness(): string | undefined {
+    if (!this.running || this.retryTimer !== undefined) return undefined;
+    if (this.pendingOpen !== undefined) {
+      const waitedMs = performance.now() - this.openStartedMono;
+      if (waitedMs <= OPEN_STALL_MS) return undefined;
+      return `opening ${this.options.path} has not finished for ${Math.round(waitedMs / 1000)} s`;
+    }
+    if (this.port !== undefined) return undefined;
+    return `no port open and no retry scheduled for ${this.options.path}`;
+  }
+
   /** The configuration may allow reconnectMinMs > reconnectMaxMs; say that it was clamped. */
   private warnIfDelaysOutOfOrder(): void {
     const { reconnectMinMs, reconnectMaxMs } = this.options;
@@ -206,6 +229,7 @@ export class SerialScanner implements Scanner {
 
   private openPort(): Promise<void> {
     this.retryTimer = undefined;
+    this.openStartedMono = performance.now();
     this.pendingOpen = this.releasing
       .then(() => this.attemptOpen())
       .finally(() => {

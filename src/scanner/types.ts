@@ -29,4 +29,9 @@ export interface Scanner {
   start(onScan: (scan: Scan) => void): Promise<void>;
   stop(): Promise<void>;
   stats(): ScannerStats;
+  /**
+   * Undefined while the read loop runs (connected, or waiting to retry: an unplugged scanner is
+   * alive); otherwise why it is wedged. Read by the systemd watchdog; optional for drivers.
+   */
+  liveness?(): string | undefined;
 }

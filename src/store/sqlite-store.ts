@@ -247,6 +247,17 @@ export class SqliteStore implements Store {
     });
   }
 
+  /** Time (`ts`, ms since the epoch) of the oldest undelivered event; undefined when none. */
+  oldestUndeliveredTs(): Promise<number | undefined> {
+    return this.serial('oldestUndeliveredTs', async (db) => {
+      const row = await db.get<{ ts: number }>(
+        'SELECT ts FROM events WHERE delivered_at IS NULL AND set_aside_at IS NULL ' +
+          'ORDER BY seq LIMIT 1',
+      );
+      return row?.ts;
+    });
+  }
+
   findReplay(iss: string, cti: string): Promise<ReplayEntry | undefined> {
     return this.serial('findReplay', async (db) => {
       const row = await db.get<{ first_used_ms: number; exp_sec: number }>(

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { GateApp } from '../../src/app.js';
+import { type AppOverrides, GateApp } from '../../src/app.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import type { JournaledEvent } from '../../src/gate/resilient-journal.js';
 import { SimRelay } from '../../src/gpio/sim-relay.js';
-import { silentLogger } from '../../src/log.js';
+import { type Logger, silentLogger } from '../../src/log.js';
 import { SimScanner } from '../../src/scanner/sim-scanner.js';
 import { issueToken } from '../../src/token/issue.js';
 import { readPrivateKey } from '../../src/token/keys.js';
@@ -40,6 +40,10 @@ export function makeTestGate(
     brokerUrl: string;
     dbPath?: string;
     over?: Partial<Record<keyof Config, Record<string, unknown>>>;
+    /** Drivers and time sources besides the simulated scanner and relay. */
+    overrides?: Omit<AppOverrides, 'scanner' | 'relay'>;
+    /** The gate's logger; default silent. */
+    log?: Logger;
   },
 ): TestGate {
   const base: Record<string, Record<string, unknown>> = {
@@ -66,7 +70,11 @@ export function makeTestGate(
   const config = validateConfig(base, 'test gate');
   const scanner = new SimScanner({ ...config.scanner }, silentLogger());
   const relay = new SimRelay(silentLogger());
-  const app = new GateApp(config, 'test', silentLogger(), { scanner, relay });
+  const app = new GateApp(config, 'test', opts.log ?? silentLogger(), {
+    ...opts.overrides,
+    scanner,
+    relay,
+  });
   const key = readPrivateKey(provisioned.privateFile);
   return {
     app,

@@ -48,7 +48,7 @@ describe.skipIf(mosquittoMissing() !== undefined)('M3: commands after reconnects
           : undefined,
       ids: new CommandIds(store, 30),
       actions: {
-        open: async (detail) => {
+        open: async (_reason, detail) => {
           opens.push(detail);
           return 'opened';
         },

@@ -34,6 +34,8 @@ describe.skipIf(mosquittoMissing() !== undefined)('signed commands over a real m
   afterEach(async () => {
     await gate?.app.stop();
     gate = undefined;
+    // Every result and event a gate published matches its schema under schemas/.
+    expect(ops.invalid).toEqual([]);
   });
 
   afterAll(async () => {
@@ -92,7 +94,10 @@ describe.skipIf(mosquittoMissing() !== undefined)('signed commands over a real m
     expect(result).toMatchObject({ ok: true, cmd: 'open' });
     expect(pulses(g)).toBe(1);
     await waitUntil(() => ops.events.some((e) => e.type === 'remote_open'), 'remote_open event');
-    expect(ops.events.find((e) => e.type === 'remote_open')?.detail).toContain('phone died');
+    expect(ops.events.find((e) => e.type === 'remote_open')).toMatchObject({
+      reason: 'phone died',
+      detail: `command ${result.id}`,
+    });
   });
 
   it('a site-wide command reaches the gate', async () => {

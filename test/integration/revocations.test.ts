@@ -30,6 +30,7 @@ describe.skipIf(mosquittoMissing() !== undefined)('revocation lists over a real 
   });
 
   afterAll(async () => {
+    expect(ops.invalid).toEqual([]);
     await gate?.app.stop();
     await ops?.end();
     await broker?.stop();

@@ -30,7 +30,7 @@ function setup(take: (jti: string) => Promise<boolean> = async () => true) {
       },
     },
     actions: {
-      open: async (detail) => {
+      open: async (_reason, detail) => {
         opens.push(detail);
         return 'opened';
       },

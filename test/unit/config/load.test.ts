@@ -62,7 +62,9 @@ describe('configuration loading', () => {
       expect.arrayContaining([
         expect.stringMatching(/^gate\.site: got "North Park"; must match pattern/),
         expect.stringMatching(/^relay\.pulseMs: got 60000; must be <= 5000/),
-        'relay.colour: unknown setting; remove it or check its spelling',
+        expect.stringMatching(
+          /^relay\.colour: unknown setting \(got "red"\); remove it or check its spelling \(known here: driver, profile, pin, activeLow, pulseMs\)/,
+        ),
         expect.stringMatching(/^scanner\.driver: got "usb"; expected one of "serial", "sim"/),
       ]),
     );

@@ -84,7 +84,7 @@ describe('relay.profile: the relay board picks the pin and active level', () => 
         .inputs,
     ).toMatchObject({ sensor: { pin: 22, openWhen: 'low', heldOpenSec: 30 }, button: { pin: 23 } });
     expect(problemsOf('inputs: { sensor: { pin: 22, openWhen: up } }\n')).toEqual([
-      'inputs.sensor.openWhen: got "up"; expected one of "high", "low"',
+      `inputs.sensor.openWhen: got "up"; expected one of "high", "low" (${join(dir, 'config.yaml')} line 2)`,
     ]);
   });
 });

@@ -84,8 +84,12 @@ describe('the gate with maintenance, the revocation index and remote open', () =
   });
 
   it('remote open journals remote_open with its detail, then pulses', async () => {
-    const { event, pulse } = await gate.remoteOpen('command abc: phone died');
-    expect(event).toMatchObject({ type: 'remote_open', detail: 'command abc: phone died' });
+    const { event, pulse } = await gate.remoteOpen({ reason: 'phone died', detail: 'command abc' });
+    expect(event).toMatchObject({
+      type: 'remote_open',
+      reason: 'phone died',
+      detail: 'command abc',
+    });
     expect(pulse).toBeDefined();
     expect(pulses()).toBe(1);
     expect((await store.undelivered(10)).map((e) => e.type)).toEqual(['remote_open']);

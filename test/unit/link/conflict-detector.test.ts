@@ -60,6 +60,18 @@ describe('ConflictDetector', () => {
     expect(detector.inConflict).toBe(false);
   });
 
+  it('does not take connections cut by broker restarts for a conflict: a failed attempt breaks the row', () => {
+    const detector = new ConflictDetector();
+    const found = [0, 1, 2, 3, 4].map((i) => {
+      const connectedAt = i * 3_000;
+      const ended = detector.connectionEnded(connectedAt, connectedAt + 1_000);
+      detector.attemptFailed();
+      return ended;
+    });
+    expect(found).not.toContain(true);
+    expect(detector.inConflict).toBe(false);
+  });
+
   it('takes its thresholds from the options', () => {
     const detector = new ConflictDetector({ shortMs: 100, count: 2, windowMs: 1_000 });
     expect(feed(detector, 0, [50, 150, 50, 50], 200)).toEqual([false, false, false, true]);

@@ -1,0 +1,234 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { findScannerProfile } from '../devices/profiles.js';
+import { findRelayProfile } from '../devices/relay-settings.js';
+import { describeError } from '../errors.js';
+import { readBoundedFile } from '../files.js';
+import { checkBrokerUrl } from '../link/client-options.js';
+import { BY_ID_DIR } from '../scanner/port-list.js';
+import { readPublicKey } from '../token/keys.js';
+import { verifyTrustList } from '../trust/signed-trust-list.js';
+import { readTrustFile } from '../trust/trust-list.js';
+
+/** Every answer of `ridergate provision`, as text; an empty optional answer is left out. */
+export interface Answers {
+  site: string;
+  gate: string;
+  brokerUrl: string;
+  username: string;
+  password: string;
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  rootKey: string;
+  trust: string;
+  scannerDriver: string;
+  scannerProfile: string;
+  scannerPath: string;
+  scannerHost: string;
+  scannerPort: string;
+  relayDriver: string;
+  relayProfile: string;
+  storePath: string;
+}
+
+/** One question: its flag, its prompt, its default and its check. */
+export interface Field {
+  key: keyof Answers;
+  /** The command-line flag, e.g. `--site`. */
+  flag: string;
+  prompt: string;
+  /** Must be answered; without a terminal its flag must be given. */
+  required: boolean | ((a: Partial<Answers>) => boolean);
+  /** Not shown while typed. */
+  secret?: boolean;
+  /** Whether the question applies, given the answers so far (tcp host only for tcp). */
+  applies?: (a: Partial<Answers>) => boolean;
+  defaultValue?: (a: Partial<Answers>) => string | undefined;
+  /** The problem with `value`, or undefined when it is fine. Only called for non-empty text. */
+  check: (value: string, a: Partial<Answers>) => Promise<string | undefined> | string | undefined;
+}
+
+const ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+const checkId = (what: string) => (value: string) =>
+  ID.test(value) && value !== 'change-me'
+    ? undefined
+    : `${JSON.stringify(value)} is not a ${what}: 1-64 of a-z, 0-9, '_' and '-', starting with a letter or digit`;
+
+const oneOf = (options: string[]) => (value: string) =>
+  options.includes(value) ? undefined : `expected one of ${options.join(', ')}`;
+
+function checkPem(value: string): string | undefined {
+  try {
+    const text = readBoundedFile(value, { maxBytes: 64 * 1024, code: 'usage', what: 'PEM file' });
+    return text.includes('-----BEGIN ')
+      ? undefined
+      : `${value}: not a PEM file (no -----BEGIN line)`;
+  } catch (err) {
+    return describeError(err);
+  }
+}
+
+function tryOr(action: () => unknown): string | undefined {
+  try {
+    action();
+    return undefined;
+  } catch (err) {
+    return describeError(err).split('\n').join(' ');
+  }
+}
+
+async function checkTrustFile(value: string, a: Partial<Answers>): Promise<string | undefined> {
+  if (!a.rootKey) return 'the fleet root key must be given first (--root-key)';
+  try {
+    await verifyTrustList(readTrustFile(value), readPublicKey(a.rootKey).key, value);
+    return undefined;
+  } catch (err) {
+    return describeError(err).split('\n').join(' ');
+  }
+}
+
+/** The first stable serial link, the usual place of a USB scanner, else /dev/ttyACM0. */
+function defaultSerialPath(): string {
+  try {
+    const links = existsSync(BY_ID_DIR) ? readdirSync(BY_ID_DIR).sort() : [];
+    return links.length > 0 ? join(BY_ID_DIR, links[0] ?? '') : '/dev/ttyACM0';
+  } catch {
+    return '/dev/ttyACM0';
+  }
+}
+
+/** The questions, in the order they are asked. */
+export const FIELDS: readonly Field[] = [
+  { key: 'site', flag: '--site', prompt: 'Site id', required: true, check: checkId('site id') },
+  { key: 'gate', flag: '--gate', prompt: 'Gate id', required: true, check: checkId('gate id') },
+  {
+    key: 'brokerUrl',
+    flag: '--broker-url',
+    prompt: 'Broker URL (mqtts://host:8883)',
+    required: true,
+    check: (v) => tryOr(() => checkBrokerUrl(v)),
+  },
+  {
+    key: 'username',
+    flag: '--username',
+    prompt: 'Broker user name (empty: none)',
+    required: false,
+    check: (v) => (v.length <= 256 ? undefined : 'at most 256 characters'),
+  },
+  {
+    key: 'password',
+    flag: '--password',
+    prompt: 'Broker password (empty: none)',
+    required: false,
+    secret: true,
+    applies: (a) => Boolean(a.username),
+    check: (v) =>
+      v.length <= 1024 && !/[\r\n]/.test(v) ? undefined : 'one line, at most 1024 characters',
+  },
+  {
+    key: 'caFile',
+    flag: '--ca-file',
+    prompt: 'Broker CA certificate file (PEM; empty: system CAs)',
+    required: false,
+    check: checkPem,
+  },
+  {
+    key: 'certFile',
+    flag: '--cert-file',
+    prompt: 'Client certificate file (PEM; empty: none)',
+    required: false,
+    check: checkPem,
+  },
+  {
+    key: 'keyFile',
+    flag: '--key-file',
+    prompt: 'Client certificate key file (PEM)',
+    required: false,
+    applies: (a) => Boolean(a.certFile),
+    check: checkPem,
+  },
+  {
+    key: 'rootKey',
+    flag: '--root-key',
+    prompt: 'Fleet root public key file (root.pub.json)',
+    required: true,
+    check: (v) => tryOr(() => readPublicKey(v)),
+  },
+  {
+    key: 'trust',
+    flag: '--trust',
+    prompt: 'First trust list file (signed JWS)',
+    required: true,
+    check: checkTrustFile,
+  },
+  {
+    key: 'scannerDriver',
+    flag: '--scanner-driver',
+    prompt: 'Scanner connection (serial, tcp, sim)',
+    required: false,
+    defaultValue: () => 'serial',
+    check: oneOf(['serial', 'tcp', 'sim']),
+  },
+  {
+    key: 'scannerProfile',
+    flag: '--scanner-profile',
+    prompt: 'Scanner profile (ridergate devices; empty: 9600 8N1)',
+    required: false,
+    applies: (a) => a.scannerDriver !== 'sim',
+    check: (v) => tryOr(() => findScannerProfile(v)),
+  },
+  {
+    key: 'scannerPath',
+    flag: '--scanner-path',
+    prompt: 'Scanner device',
+    required: false,
+    applies: (a) => (a.scannerDriver ?? 'serial') === 'serial',
+    defaultValue: defaultSerialPath,
+    check: (v) =>
+      v.startsWith('/') ? undefined : 'an absolute device path, e.g. /dev/serial/by-id/...',
+  },
+  {
+    key: 'scannerHost',
+    flag: '--scanner-host',
+    prompt: 'Network scanner host',
+    required: (a) => a.scannerDriver === 'tcp',
+    applies: (a) => a.scannerDriver === 'tcp',
+    check: (v) => (v.length <= 253 ? undefined : 'at most 253 characters'),
+  },
+  {
+    key: 'scannerPort',
+    flag: '--scanner-port',
+    prompt: 'Network scanner port',
+    required: (a) => a.scannerDriver === 'tcp',
+    applies: (a) => a.scannerDriver === 'tcp',
+    check: (v) =>
+      /^\d{1,5}$/.test(v) && Number(v) >= 1 && Number(v) <= 65_535
+        ? undefined
+        : 'a port from 1 to 65535',
+  },
+  {
+    key: 'relayDriver',
+    flag: '--relay-driver',
+    prompt: 'Relay driver (onoff, sim)',
+    required: false,
+    defaultValue: () => 'onoff',
+    check: oneOf(['onoff', 'sim']),
+  },
+  {
+    key: 'relayProfile',
+    flag: '--relay-profile',
+    prompt: 'Relay board profile (ridergate devices; empty: BCM 17, active high)',
+    required: false,
+    check: (v) => tryOr(() => findRelayProfile(v)),
+  },
+  {
+    key: 'storePath',
+    flag: '--store-path',
+    prompt: 'Event database file',
+    required: false,
+    defaultValue: () => '/var/lib/ridergate/ridergate.db',
+    check: (v) => (v.startsWith('/') ? undefined : 'an absolute path'),
+  },
+];

@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load.js';
+import { closestName } from '../../../src/config/suggest.js';
+import { isRidergateError } from '../../../src/errors.js';
+
+/** What a technician reads when the configuration is refused: the whole message. */
+function refusal(file: string, env: NodeJS.ProcessEnv = {}): string {
+  try {
+    loadConfig(file, env);
+  } catch (err) {
+    if (isRidergateError(err, 'config_invalid')) return err.message;
+    throw err;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+describe('configuration errors', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ridergate-config-errors-'));
+    file = join(dir, 'config.yaml');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('names the file, the line, the value and the right spelling of a misspelled key', () => {
+    writeFileSync(file, 'gate:\n  site: north\n  id: g1\nrelay:\n  driver: sim\n  pulseMS: 500\n');
+    const message = refusal(file);
+    expect(message.split('\n')).toEqual([
+      `${file}: invalid configuration:`,
+      `  relay.pulseMS: unknown setting (got 500); did you mean relay.pulseMs? (${file} line 6)`,
+    ]);
+  });
+
+  it('never ignores a misspelled key, even when the rest is valid', () => {
+    writeFileSync(file, 'gate: { site: north, id: g1 }\nmqtt: { passwordfile: /etc/pw }\n');
+    expect(refusal(file)).toContain(
+      'mqtt.passwordfile: unknown setting (got "/etc/pw"); did you mean mqtt.passwordFile?',
+    );
+  });
+
+  it('suggests the section for a misspelled section name', () => {
+    writeFileSync(file, 'gate: { site: north, id: g1 }\nrelays:\n  pulseMs: 300\n');
+    expect(refusal(file)).toContain(
+      `relays: unknown setting (got {"pulseMs":300}); did you mean relay? (${file} line 2)`,
+    );
+  });
+
+  it('lists the known keys when nothing is close, and reports every problem at once', () => {
+    writeFileSync(
+      file,
+      'gate: { site: north, id: g1 }\nrelay: { colour: red, pulseMs: 9000 }\nstore: { retentionDays: "a year" }\n',
+    );
+    const lines = refusal(file).split('\n').slice(1);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        `  relay.colour: unknown setting (got "red"); remove it or check its spelling (known here: driver, profile, pin, activeLow, pulseMs) (${file} line 2)`,
+        `  relay.pulseMs: got 9000; must be <= 5000 (${file} line 2)`,
+        `  store.retentionDays: got "a year"; must be integer (${file} line 3)`,
+      ]),
+    );
+    expect(lines).toHaveLength(3);
+  });
+
+  it('names a misspelled RIDERGATE_ variable and the variable meant', () => {
+    writeFileSync(file, 'gate: { site: north, id: g1 }\n');
+    expect(() => loadConfig(file, { RIDERGATE_RELAY_PULSEMS: '300' })).toThrow(
+      'RIDERGATE_RELAY_PULSEMS: no setting relay.pulsems exists; did you mean RIDERGATE_RELAY_PULSE_MS (relay.pulseMs)?',
+    );
+    expect(() => loadConfig(file, { RIDERGATE_MQQT_URL: 'mqtt://b' })).toThrow(
+      'did you mean RIDERGATE_MQTT_URL (mqtt.url)?',
+    );
+  });
+
+  it('says when a bad value came from a variable rather than the file', () => {
+    writeFileSync(file, 'gate: { site: north, id: g1 }\nrelay: { pulseMs: 300 }\n');
+    expect(refusal(file, { RIDERGATE_RELAY_PULSE_MS: '99999' })).toContain(
+      'relay.pulseMs: got 99999; must be <= 5000 (from RIDERGATE_RELAY_PULSE_MS)',
+    );
+  });
+
+  it('finds close names by letter case first, then by a small edit distance', () => {
+    expect(closestName('pulseMS', ['pin', 'pulseMs'])).toBe('pulseMs');
+    expect(closestName('retentionDay', ['path', 'retentionDays'])).toBe('retentionDays');
+    expect(closestName('colour', ['driver', 'pin', 'pulseMs'])).toBeUndefined();
+  });
+});
