@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { RevocationEntry } from '../command/command-types.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -60,6 +61,8 @@ export class RevocationKeeper {
   private startedMs = 0;
   private staleRaised = false;
   private loaded = false;
+  /** SHA-256 of the last snapshot taken: the retained copy comes again at every connection. */
+  private lastSnapshotHash: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
@@ -136,6 +139,10 @@ export class RevocationKeeper {
   /** Offers a signed snapshot or delta as received (from MQTT). Never rejects. */
   offer(payload: Buffer | string, source: string): Promise<RevocationOffer> {
     return this.serial(async () => {
+      const hash = createHash('sha256').update(payload).digest('hex');
+      if (hash === this.lastSnapshotHash) {
+        return { taken: false, reason: 'not_newer', detail: 'the snapshot in force, again' };
+      }
       let doc: RevocationDoc;
       try {
         doc = await verifyRevocationDoc(payload, {
@@ -148,7 +155,7 @@ export class RevocationKeeper {
         this.log.error({ err, source }, 'revocation list refused');
         return { taken: false, reason: 'invalid', detail: describeError(err) };
       }
-      return doc.kind === 'snapshot' ? this.takeSnapshot(doc) : this.takeDelta(doc);
+      return doc.kind === 'snapshot' ? this.takeSnapshot(doc, hash) : this.takeDelta(doc);
     });
   }
 
@@ -170,6 +177,7 @@ export class RevocationKeeper {
 
   private async takeSnapshot(
     doc: Extract<RevocationDoc, { kind: 'snapshot' }>,
+    hash: string,
   ): Promise<RevocationOffer> {
     if (this.seq !== undefined && doc.seq <= this.seq) {
       return {
@@ -182,6 +190,7 @@ export class RevocationKeeper {
     for (const e of doc.entries) index.set(e.iss, e.kind, e.value, e.untilSec);
     this.index = index;
     this.loaded = true;
+    this.lastSnapshotHash = hash;
     this.markTaken(doc.seq, false);
     try {
       await replaceRevocations(this.opts.store, doc.entries, this.settings());

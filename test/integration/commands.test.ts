@@ -183,6 +183,13 @@ describe.skipIf(mosquittoMissing() !== undefined)('signed commands over a real m
     expect(await g.scan(g.token('bad-rider'))).toMatchObject({ type: 'admit' });
   });
 
+  it('reload re-reads the trust list and the stored revocation list', async () => {
+    await startGate();
+    const result = await send(SITE_CMD, { cmd: 'reload', gate: undefined });
+    expect(result).toMatchObject({ ok: true, cmd: 'reload' });
+    expect(result.detail).toContain('trust list version 1');
+  });
+
   it('selftest answers with its checks and moves nothing', async () => {
     const g = await startGate();
     const result = await send(GATE_CMD, { cmd: 'selftest' });
