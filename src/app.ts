@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { type ClockSources, createTrustedClock } from './clock/create-clock.js';
 import type { TrustedClock } from './clock/trusted-clock.js';
 import type { Clock } from './clock.js';
+import { FleetOps } from './command/fleet-ops.js';
 import type { Config } from './config/schema.js';
 import { resolveRelaySettings } from './devices/relay-settings.js';
 import { describeError, RidergateError } from './errors.js';
@@ -69,6 +70,8 @@ export class GateApp {
   /** The relay as the gate pulses it, remembering when it moved (for forced_open). */
   private readonly trackedRelay: TrackedRelay;
   private barrier: BarrierWatch | undefined;
+  /** Signed commands, revocation list and maintenance mode. */
+  fleetOps: FleetOps | undefined;
 
   constructor(
     private readonly config: Config,
@@ -112,6 +115,8 @@ export class GateApp {
     const trust = new TrustKeeper({ store: this.settings, rootKey, log: this.log });
     await trust.start(this.config.trust.file);
     this.trust = trust;
+    this.fleetOps = this.createFleetOps(trust);
+    await this.fleetOps.start();
 
     this.link = this.createLink();
     const link = this.link;
@@ -138,6 +143,8 @@ export class GateApp {
         log: this.log,
         abuse: this.abuse,
         ...(timekeeper === undefined ? {} : { verifySkewSec: () => timekeeper.verifySkewSec() }),
+        inMaintenance: () => this.fleetOps?.maintenance.active === true,
+        revocations: this.fleetOps.revocations,
       },
     );
     await this.gate.recordEvent('boot');
@@ -165,6 +172,7 @@ export class GateApp {
     this.relay.off();
     await this.attempt('journal', async () => this.journal?.close());
     await this.attempt('link', async () => this.link?.stop());
+    await this.attempt('fleetOps', async () => this.fleetOps?.stop());
     await this.attempt('maintenance', async () => this.maintenance?.stop());
     await this.attempt('store', () => this.store.close());
     await this.attempt('clock', async () => this.timekeeper?.stop());
@@ -240,6 +248,31 @@ export class GateApp {
       void this.gate?.recordEvent('alarm', corruptAlarm(recovery));
   }
 
+  private createFleetOps(trust: TrustKeeper): FleetOps {
+    return new FleetOps(
+      {
+        prefix: this.config.mqtt.prefix,
+        site: this.config.gate.site,
+        gate: this.config.gate.id,
+        skewSec: this.config.policy.skewSec,
+        trustFile: this.config.trust.file,
+        revocations: this.config.revocations,
+      },
+      {
+        store: this.store,
+        trust,
+        clock: this.clock,
+        log: this.log,
+        gate: () => this.gate,
+        publish: async (topic, payload) => this.link?.publish(topic, payload, { qos: 1 }),
+        scanner: () => this.scanner.stats(),
+        alarm: async (reason, detail) => {
+          await this.gate?.recordEvent('alarm', { reason, detail });
+        },
+      },
+    );
+  }
+
   private createLink(): MqttLink {
     const m = this.config.mqtt;
     warnIfTlsInsecure(this.log, m.tlsInsecure);
@@ -277,15 +310,13 @@ export class GateApp {
         onAlarm: async (reason, detail) => {
           await this.gate?.recordEvent('alarm', { reason, detail });
         },
+        subscriptions: this.fleetOps?.subscriptions(),
       },
       this.log,
     );
   }
 
-  /**
-   * The telemetry builder. TODO: revocations and maintenance are not wired yet: telemetry
-   * shows their defaults until they are.
-   */
+  /** The telemetry builder. */
   private createTelemetry(): TelemetryBuilder {
     return new TelemetryBuilder(
       {
@@ -303,6 +334,8 @@ export class GateApp {
         trustVersion: () => this.trust?.version(),
         link: () => this.link?.stats() ?? {},
         store: () => this.journal?.stats() ?? {},
+        revocations: () => this.fleetOps?.revocations.status() ?? {},
+        maintenance: () => this.fleetOps?.maintenance.active ?? false,
       },
       this.log,
     );

@@ -11,6 +11,8 @@
  * - `gpio_failed`: a GPIO line could not be exported, configured or driven.
  * - `scanner_failed`: the scanner device could not be opened or read.
  * - `link_failed`: the MQTT link could not be set up.
+ * - `revocation_invalid`: a revocation list (snapshot or delta) is malformed, too large or
+ *   not signed by an operations key.
  * - `usage`: a command-line argument is missing or out of range.
  */
 export type ErrorCode =
@@ -23,6 +25,7 @@ export type ErrorCode =
   | 'gpio_failed'
   | 'scanner_failed'
   | 'link_failed'
+  | 'revocation_invalid'
   | 'usage';
 
 export class RidergateError extends Error {

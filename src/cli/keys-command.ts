@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { RidergateError } from '../errors.js';
@@ -16,24 +16,57 @@ export function registerKeysCommands(program: Command): void {
     .option('--kid <kid>', 'key id (default: from the key thumbprint)')
     .option('--out <folder>', 'folder to write into', '.')
     .option('--force', 'replace an existing key pair of that name (the old private key is lost)')
-    .action((opts: { name: string; alg: string; kid?: string; out: string; force?: boolean }) => {
-      const alg = parseAlg(opts.alg);
-      if (!/^[A-Za-z0-9._-]{1,64}$/.test(opts.name)) {
-        throw new RidergateError(
-          'usage',
-          `--name ${JSON.stringify(opts.name)}: use 1-64 letters, digits, '.', '_' or '-'`,
+    .option(
+      '--operator',
+      'an operations key: also print its entry for the trust list operators section',
+    )
+    .action(
+      (opts: {
+        name: string;
+        alg: string;
+        kid?: string;
+        out: string;
+        force?: boolean;
+        operator?: boolean;
+      }) => {
+        const alg = parseAlg(opts.alg);
+        if (!/^[A-Za-z0-9._-]{1,64}$/.test(opts.name)) {
+          throw new RidergateError(
+            'usage',
+            `--name ${JSON.stringify(opts.name)}: use 1-64 letters, digits, '.', '_' or '-'`,
+          );
+        }
+        if (opts.kid !== undefined && (opts.kid.length === 0 || opts.kid.length > 64)) {
+          throw new RidergateError('usage', '--kid: must be 1-64 characters');
+        }
+        makeFolder(opts.out, '--out');
+        refuseOverwrite(opts.out, opts.name, opts.force === true);
+        const written = writeKeyPair(opts.out, opts.name, alg, opts.kid);
+        process.stdout.write(
+          `private key ${written.privateFile} (keep it secret)\npublic key  ${written.publicFile}\nkid         ${written.kid}\n`,
         );
-      }
-      if (opts.kid !== undefined && (opts.kid.length === 0 || opts.kid.length > 64)) {
-        throw new RidergateError('usage', '--kid: must be 1-64 characters');
-      }
-      makeFolder(opts.out, '--out');
-      refuseOverwrite(opts.out, opts.name, opts.force === true);
-      const written = writeKeyPair(opts.out, opts.name, alg, opts.kid);
-      process.stdout.write(
-        `private key ${written.privateFile} (keep it secret)\npublic key  ${written.publicFile}\nkid         ${written.kid}\n`,
-      );
-    });
+        if (opts.operator === true) process.stdout.write(operatorEntry(written.publicFile));
+      },
+    );
+}
+
+/** The trust list `operators` entry of a public key file, as YAML to paste. */
+function operatorEntry(publicFile: string): string {
+  const { kid, alg, ...jwk } = readPublicJwk(publicFile);
+  return [
+    '',
+    'add to the trust list (then sign it with "ridergate trust sign"):',
+    'operators:',
+    `  - kid: ${JSON.stringify(kid)}`,
+    `    alg: ${alg}`,
+    `    jwk: ${JSON.stringify(jwk)}`,
+    '    uses: [commands, revocations]',
+    '',
+  ].join('\n');
+}
+
+function readPublicJwk(file: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
 }
 
 /** A key pair is never replaced by accident: its tokens or lists would stop verifying. */

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, isRidergateError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerCmdCommands } from './cmd-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerDevicesCommand } from './devices-command.js';
 import { registerDoctorCommand } from './doctor-command.js';
@@ -10,6 +11,7 @@ import { registerKeysCommands } from './keys-command.js';
 import { registerOpsCommand } from './ops-command.js';
 import { registerProvisionCommand } from './provision-command.js';
 import { registerRelayCommands } from './relay-command.js';
+import { registerRevocationsCommands } from './revocations-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerScanCommand } from './scan-command.js';
 import { registerScannersCommand } from './scanners-command.js';
@@ -42,6 +44,8 @@ function buildProgram(): Command {
   registerProvisionCommand(program);
   registerSelftestCommand(program);
   registerDoctorCommand(program);
+  registerCmdCommands(program);
+  registerRevocationsCommands(program);
   return program;
 }
 

@@ -150,6 +150,18 @@ export const ConfigSchema = T.Object(
       },
       { additionalProperties: false },
     ),
+    /** The fleet revocation list; defaults in src/command/fleet-ops.ts. */
+    revocations: T.Optional(
+      T.Object(
+        {
+          /** No snapshot or delta for this long raises `revocations_stale`, seconds; 0: never. */
+          staleAfterSec: T.Optional(T.Integer({ minimum: 0, maximum: 31_536_000 })),
+          /** Largest snapshot or delta accepted (the JWS as received), bytes; default 64 MiB. */
+          maxBytes: T.Optional(T.Integer({ minimum: 1024, maximum: 268_435_455 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     policy: T.Object(
       {
         skewSec: T.Integer({ minimum: 0, maximum: 3600 }),

@@ -36,6 +36,15 @@ export interface GateDeps {
   verifySkewSec?: () => number;
   /** Scan abuse limits: slows denials only, asked after the decision. */
   abuse?: AbuseGuard;
+  /** True while the gate is in maintenance: every scan is denied with reason `maintenance`. */
+  inMaintenance?: () => boolean;
+  /**
+   * The in-memory revocation list; when absent or when it answers undefined (still loading),
+   * revocations are looked up in the store.
+   */
+  revocations?: {
+    isRevoked(iss: string, sub: string, cti: string, nowSec: number): boolean | undefined;
+  };
 }
 
 /** What one scan led to, for the demo and for tests. */
@@ -111,12 +120,31 @@ export class GateController {
    * has ended. Never rejects.
    */
   manualOpen(): Promise<{ event: JournaledEvent; pulse?: Pulse }> {
-    const journaled = this.queue.then(() => this.recordEvent('manual_open'));
+    return this.openWith('manual_open', {});
+  }
+
+  /**
+   * A signed `open` command: journals a `remote_open` event (the operator's `reason` when
+   * given, and `detail` naming the command), then pulses the relay, queued with the scans like
+   * {@link manualOpen}. Never rejects.
+   */
+  remoteOpen(fields: { reason?: string; detail: string }): Promise<{
+    event: JournaledEvent;
+    pulse?: Pulse;
+  }> {
+    return this.openWith('remote_open', fields);
+  }
+
+  private openWith(
+    type: 'manual_open' | 'remote_open',
+    fields: Partial<EventDraft>,
+  ): Promise<{ event: JournaledEvent; pulse?: Pulse }> {
+    const journaled = this.queue.then(() => this.recordEvent(type, fields));
     this.queue = journaled.catch(() => undefined);
     return journaled.then(async (event) => {
       this.log.info(
         { seq: event.seq, queued: event.seq === undefined ? true : undefined },
-        'manual open',
+        type === 'manual_open' ? 'manual open' : 'remote open',
       );
       const pulse = await this.open();
       return pulse === undefined ? { event } : { event, pulse };
@@ -130,17 +158,9 @@ export class GateController {
 
   private async process(scan: Scan): Promise<Processed | { deferred: Promise<Processed> }> {
     const nowMs = this.deps.clock.nowMs();
-    const decision = await decide(scan.text, {
-      verify: {
-        trust: this.deps.trust,
-        nowSec: Math.floor(nowMs / 1000),
-        site: this.settings.site,
-        skewSec: this.deps.verifySkewSec?.() ?? this.settings.skewSec,
-      },
-      store: this.lookups,
-      nowMs,
-      reopenGraceSec: this.settings.reopenGraceSec,
-    });
+    const decision: Decision = this.deps.inMaintenance?.()
+      ? { type: 'deny', reason: 'maintenance', detail: 'the gate is in maintenance' }
+      : await this.decide(scan.text, nowMs);
     const decisionUs = Math.round((this.deps.clock.monoMs() - scan.receivedMono) * 1000);
     const turn = decision.type === 'deny' ? this.deps.abuse?.denied(decision.reason) : undefined;
     if (turn !== undefined && turn.kind !== 'now') {
@@ -153,6 +173,20 @@ export class GateController {
 
     this.report(event, decision);
     return pulse === undefined ? { event, decision } : { event, decision, pulse };
+  }
+
+  private decide(text: string, nowMs: number): Promise<Decision> {
+    return decide(text, {
+      verify: {
+        trust: this.deps.trust,
+        nowSec: Math.floor(nowMs / 1000),
+        site: this.settings.site,
+        skewSec: this.deps.verifySkewSec?.() ?? this.settings.skewSec,
+      },
+      store: this.lookups,
+      nowMs,
+      reopenGraceSec: this.settings.reopenGraceSec,
+    });
   }
 
   /** A denial the abuse guard slows: journaled and reported when its turn comes, or dropped. */
@@ -174,11 +208,14 @@ export class GateController {
    * corrupt file) a valid rider is still admitted, as DESIGN.md "Reliability rules" asks.
    */
   private readonly lookups: DecideContext['store'] = {
-    isRevoked: (iss, sub, cti, nowSec) =>
-      this.deps.store.isRevoked(iss, sub, cti, nowSec).catch((err: unknown) => {
+    isRevoked: (iss, sub, cti, nowSec) => {
+      const hit = this.deps.revocations?.isRevoked(iss, sub, cti, nowSec);
+      if (hit !== undefined) return Promise.resolve(hit);
+      return this.deps.store.isRevoked(iss, sub, cti, nowSec).catch((err: unknown) => {
         this.log.error({ err, cti }, 'revocation lookup failed; treated as not revoked');
         return false;
-      }),
+      });
+    },
     findReplay: (iss, cti) =>
       this.deps.store.findReplay(iss, cti).then(
         (entry) =>

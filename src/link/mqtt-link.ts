@@ -8,6 +8,7 @@ import { buildClientOptions, checkBrokerUrl, jitterMs, redactUrl } from './clien
 import { ConflictDetector, type ConflictSettings } from './conflict-detector.js';
 import { OutboxPump, undeliverableError } from './outbox-pump.js';
 import { ReplayMarker } from './replay-marker.js';
+import { dispatchMessage, type MqttSubscription } from './subscriptions.js';
 import { ConnectionSupervisor, DEFAULT_REBUILD_AFTER_SEC } from './supervisor.js';
 import { tlsHint } from './tls-hint.js';
 import { type FleetTopics, fleetTopics, type GateTopics, gateTopics } from './topics.js';
@@ -110,6 +111,11 @@ export interface MqttLinkDeps {
    * A rejection or throw is logged, never passed on.
    */
   onAlarm?: (reason: LinkAlarmReason, detail: string) => void | Promise<void>;
+  /**
+   * Topics subscribed at every connection (commands, revocation lists), each message handed to
+   * its handler from the link's one `message` listener (field case M3).
+   */
+  subscriptions?: readonly MqttSubscription[];
 }
 
 /** Largest fleet message (trust list) accepted, bytes; a larger one is dropped and logged. */
@@ -304,6 +310,20 @@ export class MqttLink {
     };
   }
 
+  /**
+   * Publishes one message (e.g. a command result) while connected.
+   * @throws Error when the link is not connected: nothing is queued in the client's memory.
+   */
+  async publish(
+    topic: string,
+    payload: string,
+    opts: { qos: 0 | 1; retain?: boolean },
+  ): Promise<void> {
+    const client = this.client;
+    if (client === undefined || !this.isConnected()) throw new Error('not connected');
+    await client.publishAsync(topic, payload, { qos: opts.qos, retain: opts.retain === true });
+  }
+
   /** Publishes the retained `offline` status when connected, then disconnects cleanly. */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -348,7 +368,12 @@ export class MqttLink {
     });
     client.on('error', (err) => this.log.warn({ err, ...tlsHint(err) }, 'mqtt error'));
     // Attached once for the client's life, not per connection (field case M3).
-    client.on('message', (topic, payload) => void this.onMessage(topic, payload));
+    client.on('message', (topic, payload, packet) => {
+      const sub = this.deps.subscriptions?.find((s) => s.topic === topic);
+      if (sub !== undefined)
+        void dispatchMessage(sub, payload, { topic, retain: packet.retain }, this.log);
+      else void this.onMessage(topic, payload);
+    });
   }
 
   private async onMessage(topic: string, payload: Buffer): Promise<void> {
@@ -403,6 +428,11 @@ export class MqttLink {
       // arrives at once.
       client.subscribeAsync(this.fleet.trust, { qos: 1 }).catch((err: unknown) => {
         this.log.warn({ err, topic: this.fleet.trust }, 'fleet subscription failed');
+      });
+    }
+    for (const sub of this.deps.subscriptions ?? []) {
+      client.subscribeAsync(sub.topic, { qos: sub.qos ?? 1 }).catch((err: unknown) => {
+        this.log.warn({ err, topic: sub.topic }, 'subscription failed');
       });
     }
   }

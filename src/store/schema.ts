@@ -50,6 +50,12 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX events_outbox ON events (seq) WHERE delivered_at IS NULL AND set_aside_at IS NULL;
   CREATE INDEX replay_exp ON replay (exp_sec);
   `,
+  // 3: ids (jti) of the signed commands carried out, so none runs twice, even after a restart;
+  // pruned once expired.
+  `
+  CREATE TABLE command_ids (jti TEXT PRIMARY KEY, exp_sec INTEGER NOT NULL);
+  CREATE INDEX command_ids_exp ON command_ids (exp_sec);
+  `,
 ];
 
 /** The schema version this code writes. */

@@ -325,6 +325,19 @@ export class SqliteStore implements Store {
     });
   }
 
+  /**
+   * Runs `fn` on the connection in the store's queue, for modules that keep their own tables
+   * (command ids, revocation lists). Errors become `store_failed`.
+   */
+  withDb<T>(op: string, fn: (db: SqliteDb) => Promise<T>): Promise<T> {
+    return this.serial(op, fn);
+  }
+
+  /** {@link withDb} inside one transaction. */
+  withTransaction<T>(op: string, fn: (db: SqliteDb) => Promise<T>): Promise<T> {
+    return this.transaction(op, fn);
+  }
+
   /** Runs `fn` after every operation queued before it; errors become `store_failed`. */
   private serial<T>(op: string, fn: (db: SqliteDb) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {

@@ -13,7 +13,8 @@ export type DenyReason =
   | 'lifetime_too_long'
   | 'wrong_site'
   | 'revoked'
-  | 'replayed';
+  | 'replayed'
+  | 'maintenance';
 
 /** The CWT claims of a rider token after type checks. Times are seconds since the epoch. */
 export interface TokenClaims {

@@ -4,6 +4,7 @@ import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
 import type { IssuerPolicy, TrustedKey, TrustView } from '../token/types.js';
+import type { OperatorKey } from './operators.js';
 import { type SignedTrustList, verifyTrustList } from './signed-trust-list.js';
 import { readTrustFile } from './trust-list.js';
 
@@ -41,6 +42,11 @@ export class TrustKeeper implements TrustView {
 
   key(iss: string, kid: string): TrustedKey | undefined {
     return this.list?.view.key(iss, kid);
+  }
+
+  /** The operations key `kid` of the list in force (signs commands and revocation lists). */
+  operator(kid: string): OperatorKey | undefined {
+    return this.list?.operators.get(kid);
   }
 
   /** Version of the list in force, or undefined when there is none. */

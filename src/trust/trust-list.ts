@@ -1,11 +1,11 @@
-import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { type Static, Type as T } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { RidergateError } from '../errors.js';
 import { readBoundedFile, statOrThrow } from '../files.js';
-import { keyFitsAlg } from '../token/cose.js';
 import type { IssuerPolicy, TokenAlg, TrustedKey, TrustView } from '../token/types.js';
+import { importPublicJwk, parseTime, Time } from './key-entry.js';
+import { type OperatorKey, OperatorSchema, toOperatorKeys } from './operators.js';
 
 /*
  * The trust list document: its schema and how it becomes a TrustView. A gate only accepts it
@@ -17,8 +17,6 @@ import type { IssuerPolicy, TokenAlg, TrustedKey, TrustView } from '../token/typ
 export const DEFAULT_MAX_LIFETIME_SEC = 300;
 /** Largest trust list file read, bytes. */
 export const MAX_TRUST_LIST_BYTES = 1024 * 1024;
-
-const Time = T.Union([T.String({ minLength: 1 }), T.Integer({ minimum: 0 })]);
 
 const KeySchema = T.Object(
   {
@@ -48,6 +46,8 @@ export const TrustListSchema = T.Object(
     /** When operations issued this version; informational. */
     issuedAt: T.Optional(Time),
     issuers: T.Array(IssuerSchema, { maxItems: 1000 }),
+    /** Operations keys: they sign commands and revocation lists (src/trust/operators.ts). */
+    operators: T.Optional(T.Array(OperatorSchema, { maxItems: 100 })),
   },
   { additionalProperties: false },
 );
@@ -60,6 +60,8 @@ export interface TrustList {
   view: TrustView;
   issuers: IssuerPolicy[];
   keys: TrustedKey[];
+  /** Operations keys, by kid; none when the list has no `operators` section. */
+  operators: ReadonlyMap<string, OperatorKey>;
 }
 
 const validate = new Ajv({ allErrors: true, strict: true }).compile<TrustListDoc>(TrustListSchema);
@@ -138,8 +140,9 @@ export function buildTrustList(doc: unknown, source = 'trust list'): TrustList {
       keys.push(key);
     });
   });
+  const operators = toOperatorKeys(doc.operators ?? [], problems);
   if (problems.length > 0) throw invalid(source, problems);
-  return { version: doc.version, view: createTrustView(issuers, keys), issuers, keys };
+  return { version: doc.version, view: createTrustView(issuers, keys), issuers, keys, operators };
 }
 
 /** Same as `buildTrustList(doc).view`: a TrustView from an in-memory document. */
@@ -177,51 +180,6 @@ function toTrustedKey(
   if (notBeforeSec !== undefined) key.notBeforeSec = notBeforeSec;
   if (notAfterSec !== undefined) key.notAfterSec = notAfterSec;
   return key;
-}
-
-function importPublicJwk(k: KeyEntry, where: string, problems: string[]): KeyObject | undefined {
-  if ('d' in k.jwk) {
-    problems.push(
-      `${where}.jwk: holds a private key ("d"); put only the public key in the trust list and treat that private key as leaked`,
-    );
-    return undefined;
-  }
-  let key: KeyObject;
-  try {
-    key = createPublicKey({ key: k.jwk as JsonWebKey, format: 'jwk' });
-  } catch {
-    problems.push(`${where}.jwk: not a usable public JWK; expected ${expectedJwk(k.alg)}`);
-    return undefined;
-  }
-  // RP1 EdDSA is Ed25519 only (DESIGN.md "The rider token").
-  if (!keyFitsAlg(key, k.alg) || key.asymmetricKeyType === 'ed448') {
-    problems.push(`${where}.jwk: does not fit alg ${k.alg}; expected ${expectedJwk(k.alg)}`);
-    return undefined;
-  }
-  return key;
-}
-
-function expectedJwk(alg: TokenAlg): string {
-  return alg === 'EdDSA' ? '{ kty: OKP, crv: Ed25519, x }' : '{ kty: EC, crv: P-256, x, y }';
-}
-
-/** ISO 8601 with a time zone, or epoch seconds. */
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-
-function parseTime(
-  value: string | number | undefined,
-  where: string,
-  problems: string[],
-): number | undefined {
-  if (value === undefined || typeof value === 'number') return value;
-  const ms = ISO_TIME.test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(ms)) {
-    problems.push(
-      `${where}: "${value.slice(0, 40)}" is not a time; use ISO 8601 with a zone (2026-01-01T00:00:00Z) or epoch seconds`,
-    );
-    return undefined;
-  }
-  return Math.floor(ms / 1000);
 }
 
 function createTrustView(issuers: IssuerPolicy[], keys: TrustedKey[]): TrustView {

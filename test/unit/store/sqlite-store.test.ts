@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isRidergateError } from '../../../src/errors.js';
 import type { EventDraft } from '../../../src/event.js';
 import { silentLogger } from '../../../src/log.js';
+import { CURRENT_SCHEMA_VERSION } from '../../../src/store/schema.js';
 import { SqliteDb } from '../../../src/store/sqlite.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
 
@@ -56,7 +57,7 @@ describe('SqliteStore', () => {
     const pragmas = await store.pragmas();
     expect(pragmas).toMatchObject({ journalMode: 'wal', synchronous: 'full' });
     expect(pragmas.busyTimeoutMs).toBeGreaterThan(0);
-    expect(await store.getSetting('schema_version')).toBe('2');
+    expect(await store.getSetting('schema_version')).toBe(String(CURRENT_SCHEMA_VERSION));
   });
 
   it('gives consecutive seqs that survive close and reopen', async () => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isRidergateError } from '../../../src/errors.js';
 import { silentLogger } from '../../../src/log.js';
+import { CURRENT_SCHEMA_VERSION } from '../../../src/store/schema.js';
 import { SqliteDb } from '../../../src/store/sqlite.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { captureLogger } from './store-helpers.js';
@@ -91,7 +92,7 @@ describe('store.path errors', () => {
 
     expect(await openFailure(path)).toBe(
       `store.path ${path}: written by a newer ridergate (schema version 99; this one reads ` +
-        'up to 2): upgrade ridergate, or point store.path at another file',
+        `up to ${CURRENT_SCHEMA_VERSION}): upgrade ridergate, or point store.path at another file`,
     );
     const check = await SqliteDb.open(path, true);
     const tables = await check.all<{ name: string }>(

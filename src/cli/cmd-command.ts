@@ -1,0 +1,116 @@
+import type { Command } from 'commander';
+import { COMMAND_NAMES, type CommandName } from '../command/command-types.js';
+import { signCommand } from '../command/sign-command.js';
+import { RidergateError } from '../errors.js';
+import { readPrivateKey } from '../token/keys.js';
+import { connectBroker, publishAndCollect } from './ops-publish.js';
+
+interface SignOptions {
+  key: string;
+  cmd: string;
+  site: string;
+  gate?: string;
+  args?: string;
+  ttl: string;
+  publish?: boolean;
+  url?: string;
+  prefix: string;
+  username?: string;
+  wait: string;
+}
+
+/** `ridergate cmd sign`: a signed command, printed or published with its results awaited. */
+export function registerCmdCommands(program: Command): void {
+  const cmd = program.command('cmd').description('signed commands to gates (operations key)');
+  cmd
+    .command('sign')
+    .description('sign a command as a compact JWS; print it, or --publish it and print the results')
+    .requiredOption('--key <file>', 'operations private key (JWK, mode 0600)')
+    .requiredOption('--cmd <name>', COMMAND_NAMES.join(' | '))
+    .requiredOption('--site <site>', 'target site')
+    .option('--gate <gate>', 'target gate (default: every gate of the site)')
+    .option('--args <json>', 'arguments as JSON, e.g. \'{"on":true}\'')
+    .option('--ttl <sec>', 'lifetime in seconds (1-3600)', '60')
+    .option('--publish', 'publish it and wait for the results on cmd/result')
+    .option('--url <url>', 'broker URL for --publish, e.g. mqtt://broker:1883')
+    .option('--prefix <prefix>', 'topic prefix', 'ridergate/v1')
+    .option('--username <name>', 'broker user (password from RIDERGATE_MQTT_PASSWORD)')
+    .option('--wait <sec>', 'seconds to wait for results', '10')
+    .action(async (opts: SignOptions) => {
+      const name = parseName(opts.cmd);
+      const ttlSec = parseSeconds('--ttl', opts.ttl, 3600);
+      const waitSec = parseSeconds('--wait', opts.wait, 600);
+      const key = readPrivateKey(opts.key);
+      const { jws, jti } = await signCommand(
+        { cmd: name, site: opts.site, gate: opts.gate, args: parseArgs(opts.args), ttlSec },
+        key,
+      );
+      if (opts.publish !== true) {
+        process.stdout.write(`${jws}\n`);
+        return;
+      }
+      if (opts.url === undefined) throw new RidergateError('usage', '--publish needs --url');
+      const base = `${opts.prefix}/${opts.site}`;
+      const client = await connectBroker({ ...opts, url: opts.url, waitSec });
+      try {
+        const results = await publishAndCollect(
+          client,
+          {
+            topic: `${base}/${opts.gate ?? '_site'}/cmd`,
+            resultTopic: `${base}/${opts.gate ?? '+'}/cmd/result`,
+            payload: jws,
+            id: jti,
+            waitSec,
+          },
+          // A gate command has one answer; a site-wide one, one per gate until the wait ends.
+          (results) => opts.gate !== undefined && results.length > 0,
+        );
+        if (results.length === 0) {
+          throw new RidergateError(
+            'link_failed',
+            `no result for command ${jti} within ${waitSec} s`,
+          );
+        }
+        if (results.some((r) => r.ok !== true)) process.exitCode = 1;
+      } finally {
+        await client.endAsync();
+      }
+    });
+}
+
+function parseName(value: string): CommandName {
+  const name = COMMAND_NAMES.find((n) => n === value);
+  if (name === undefined) {
+    throw new RidergateError(
+      'usage',
+      `--cmd ${JSON.stringify(value)}: expected one of ${COMMAND_NAMES.join(', ')}`,
+    );
+  }
+  return name;
+}
+
+function parseArgs(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new RidergateError('usage', '--args: not valid JSON; e.g. --args \'{"on":true}\'');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new RidergateError('usage', '--args: expected a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** A whole number of seconds in 1..max. */
+export function parseSeconds(flag: string, value: string, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw new RidergateError(
+      'usage',
+      `${flag} ${JSON.stringify(value)}: expected whole seconds, 1-${max}`,
+    );
+  }
+  return n;
+}
