@@ -1,6 +1,7 @@
+import { createRequire } from 'node:module';
 import { isatty } from 'node:tty';
 import { type DestinationStream, type Logger, pino } from 'pino';
-import pinoPretty from 'pino-pretty';
+import type { PrettyOptions } from 'pino-pretty';
 
 export type { Logger };
 
@@ -66,7 +67,10 @@ function openDestination(destination: number, format: LogFormat): DestinationStr
   if (!wantsPretty(format, destination))
     return pino.destination({ dest: destination, sync: false });
   // Formatted in-process (no worker thread) and written synchronously: a terminal run is a
-  // technician watching, and a line lost at a crash is the one they needed.
+  // technician watching, and a line lost at a crash is the one they needed. Loaded only here,
+  // so the service (JSON to journald) does not pay for it at every start.
+  const require = createRequire(import.meta.url);
+  const pinoPretty = require('pino-pretty') as (options: PrettyOptions) => DestinationStream;
   return pinoPretty({
     destination,
     sync: true,
