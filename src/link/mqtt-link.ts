@@ -324,8 +324,15 @@ export class MqttLink {
     await client.publishAsync(topic, payload, { qos: opts.qos, retain: opts.retain === true });
   }
 
-  /** Publishes the retained `offline` status when connected, then disconnects cleanly. */
+  /** Delivers what the outbox holds (bounded wait), publishes the retained `offline` status when connected, then disconnects cleanly. */
   async stop(): Promise<void> {
+    if (this.isConnected()) {
+      // Events journaled just before the stop (field case L1) go out before `offline`, within
+      // a bounded wait: what is left stays in the outbox for the next start.
+      await withTimeout(this.pump.run(), STOP_TIMEOUT_MS).catch((err: unknown) =>
+        this.log.warn({ err }, 'outbox not flushed at stop'),
+      );
+    }
     this.stopping = true;
     this.supervisor.stop();
     this.pump.stop();

@@ -59,7 +59,8 @@ export function undeliverableError(message: string, context: Record<string, unkn
  */
 export class OutboxPump {
   private readonly deps: OutboxPumpDeps;
-  private running = false;
+  /** The drain in progress, if any. */
+  private current: Promise<void> | undefined;
   private again = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly attempts = new Map<string, number>();
@@ -86,13 +87,23 @@ export class OutboxPump {
     this.retryTimer = undefined;
   }
 
-  /** Drains until the outbox is empty or publishing stops; resolves when this call is done. */
-  async run(): Promise<void> {
-    if (this.running) {
+  /**
+   * Drains until the outbox is empty or publishing stops. A call during a drain asks that drain
+   * to look again and resolves with it, so awaiting it waits for what is queued now (used at a
+   * clean stop). Never rejects.
+   */
+  run(): Promise<void> {
+    if (this.current !== undefined) {
       this.again = true;
-      return;
+      return this.current;
     }
-    this.running = true;
+    this.current = this.loop().finally(() => {
+      this.current = undefined;
+    });
+    return this.current;
+  }
+
+  private async loop(): Promise<void> {
     try {
       do {
         this.again = false;
@@ -100,8 +111,6 @@ export class OutboxPump {
       } while (this.again && this.deps.canPublish());
     } catch (err) {
       this.deps.log.warn({ err }, 'outbox drain failed');
-    } finally {
-      this.running = false;
     }
   }
 
