@@ -40,8 +40,14 @@ export async function run({ short = false } = {}) {
   let got = attempt(short ? ['--json', '--short'] : ['--json']);
   if (got.error !== undefined && short) got = attempt(['--json']);
   if (got.error !== undefined) throw new Error(`bench-revocations.mjs failed: ${got.error}`);
-  const { lookupP50Us, lookupP99Us, entries, rssBytes } = got.value;
-  return { measured: true, lookupP50Us, lookupP99Us, entries, rssBytes, raw: got.value };
+  // bench-revocations.mjs --json: { entries, rssMb, index: { p50Us, p99Us, maxUs }, … }.
+  const v = got.value;
+  const lookupP50Us = v.index?.p50Us;
+  const lookupP99Us = v.index?.p99Us;
+  const rssBytes = typeof v.rssMb === 'number' ? Math.round(v.rssMb * 1024 * 1024) : undefined;
+  if (![lookupP50Us, lookupP99Us, v.entries, rssBytes].every((x) => typeof x === 'number'))
+    throw new Error(`bench-revocations.mjs printed no figures: ${JSON.stringify(v).slice(0, 300)}`);
+  return { measured: true, lookupP50Us, lookupP99Us, entries: v.entries, rssBytes, raw: v };
 }
 
 await runAlone(import.meta.url, 'revocations', run);
