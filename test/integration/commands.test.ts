@@ -156,6 +156,21 @@ describe.skipIf(mosquittoMissing() !== undefined)('signed commands over a real m
     });
   });
 
+  it('a payload over 8 KiB is answered too_large and never read', async () => {
+    const g = await startGate();
+    const before = ops.results.filter((r) => r.error === 'too_large').length;
+    await ops.publish(GATE_CMD, 'x'.repeat(9_000));
+    await waitUntil(
+      () => ops.results.filter((r) => r.error === 'too_large').length > before,
+      'too_large result',
+    );
+    expect(ops.results.filter((r) => r.error === 'too_large').at(-1)).toMatchObject({
+      id: null,
+      ok: false,
+    });
+    expect(pulses(g)).toBe(0);
+  });
+
   it('maintenance denies every scan with reason maintenance, also after a restart, until switched off', async () => {
     let g = await startGate('maintenance.db');
     expect(await send(GATE_CMD, { cmd: 'maintenance', args: { on: true } })).toMatchObject({
