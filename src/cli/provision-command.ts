@@ -4,8 +4,9 @@ import type { Command } from 'commander';
 import { describeError, RidergateError } from '../errors.js';
 import { readBoundedFile } from '../files.js';
 import { type Asker, answersFromFlags, answersFromTerminal } from '../provision/answers.js';
+import { lookupUser } from '../provision/checks/service-user.js';
 import type { Answers } from '../provision/fields.js';
-import { applyProvision } from '../provision/provision.js';
+import { applyProvision, type ServiceOwner } from '../provision/provision.js';
 import { runSelftestCommand } from './selftest-command.js';
 
 /** The folder `ridergate provision` writes by default; the daemon reads config.yaml there. */
@@ -14,6 +15,7 @@ export const DEFAULT_CONFIG_DIR = '/etc/ridergate';
 type ProvisionOptions = Partial<Answers> & {
   configDir: string;
   passwordFile?: string;
+  serviceUser: string;
   selftest: boolean;
   yes?: boolean;
   scan: boolean;
@@ -54,6 +56,11 @@ export function registerProvisionCommand(program: Command): void {
     .option('--relay-driver <driver>', 'onoff or sim (default onoff)')
     .option('--relay-profile <name>', 'relay board profile (ridergate devices)')
     .option('--store-path <file>', 'event database (default /var/lib/ridergate/ridergate.db)')
+    .option(
+      '--service-user <name>',
+      'the user the service runs as: it gets to read the files',
+      'ridergate',
+    )
     .option('--no-selftest', 'do not run the selftest at the end')
     .option('-y, --yes', 'selftest: count the relay click as seen without asking')
     .option('--no-scan', 'selftest: do not wait for a QR code')
@@ -68,7 +75,7 @@ async function provision(opts: ProvisionOptions): Promise<boolean> {
   if (opts.passwordFile !== undefined) flags.password = readPasswordFile(opts.passwordFile);
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
   const answers = interactive ? await askOnTerminal(flags) : await answersFromFlags(flags);
-  const result = await applyProvision(answers, opts.configDir);
+  const result = await applyProvision(answers, opts.configDir, serviceOwner(opts.serviceUser));
   for (const file of result.written) process.stdout.write(`wrote ${file}\n`);
   const key = result.deviceKey;
   process.stdout.write(
@@ -84,6 +91,22 @@ async function provision(opts: ProvisionOptions): Promise<boolean> {
     scan: opts.scan,
     scanTimeout: opts.scanTimeout,
   });
+}
+
+/**
+ * The ids of the service user when this runs as root and the user exists; otherwise the
+ * files stay with whoever runs this, and the technician is told.
+ */
+function serviceOwner(name: string): ServiceOwner | undefined {
+  const user = lookupUser(name, '/etc/passwd', '/etc/group');
+  if (user === undefined) {
+    process.stdout.write(
+      `note: no user ${name} here (scripts/install.sh creates it); files stay owned by the current user\n`,
+    );
+    return undefined;
+  }
+  if (process.getuid?.() !== 0) return undefined;
+  return { uid: user.uid, gid: user.gids[0] ?? user.uid };
 }
 
 function readPasswordFile(file: string): string {

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfig, mergeDeep, readYamlFile } from '../config/load.js';
@@ -40,6 +40,7 @@ export const PROVISION_FILES = {
 export async function applyProvision(
   answers: Partial<Answers>,
   configDir: string,
+  owner?: ServiceOwner,
 ): Promise<ProvisionResult> {
   const dir = resolve(configDir);
   const fresh = !existsSync(dir);
@@ -90,7 +91,31 @@ export async function applyProvision(
     verify: (temporary) => void loadConfig(temporary, {}),
   });
   written.push(configFile);
+  if (owner !== undefined) handOver(dir, written, deviceKey.publicFile, owner);
   return { configFile, written, deviceKey };
+}
+
+/** The user and group the service runs as (scripts/install.sh creates `ridergate`). */
+export interface ServiceOwner {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * Lets the service read what root wrote: the folder and every file go to the service's group
+ * (0750 folder, 0640 secrets, so others still read nothing), and the device key pair to the
+ * service user itself, since a private key must be readable by its owner only.
+ */
+function handOver(dir: string, written: string[], devicePublic: string, owner: ServiceOwner): void {
+  const self = process.getuid?.() ?? 0;
+  chownSync(dir, self, owner.gid);
+  for (const file of written) {
+    chownSync(file, self, owner.gid);
+    if ((statSync(file).mode & 0o777) === 0o600) chmodSync(file, 0o640);
+  }
+  const devicePrivate = devicePublic.replace(/\.pub\.json$/, '.key.json');
+  chownSync(devicePrivate, owner.uid, owner.gid);
+  chownSync(devicePublic, owner.uid, owner.gid);
 }
 
 function scannerSection(a: Partial<Answers>): Record<string, unknown> {

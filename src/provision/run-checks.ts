@@ -5,6 +5,7 @@ import type { CheckEnv, CheckInput, CheckResult } from './check.js';
 import { checkBroker } from './checks/broker-check.js';
 import { checkClock } from './checks/clock-check.js';
 import { checkDisk } from './checks/disk-check.js';
+import { checkFiles } from './checks/files-check.js';
 import { checkGpio } from './checks/gpio-check.js';
 import { type Confirm, checkRelayClick } from './checks/relay-check.js';
 import { checkScanRead } from './checks/scan-check.js';
@@ -50,6 +51,7 @@ export function loadForChecks(
  */
 export async function runDoctorChecks(input: CheckInput): Promise<CheckResult[]> {
   return [
+    checkFiles(input),
     await checkScannerDevice(input),
     checkGpio(input),
     checkClock(input),

@@ -159,6 +159,7 @@ describe.skipIf(missing !== undefined)(
       const rows = rowsOf(doctor.stdout);
       expect(rows.map((r) => r.check)).toEqual([
         'configuration',
+        'files',
         'scanner device',
         'gpio mapping',
         'clock',

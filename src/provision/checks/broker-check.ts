@@ -56,9 +56,11 @@ function readPassword(file: string): string {
     .trim();
 }
 
-function fixFor(result: { stage: string; refusedCode?: number }): string {
+function fixFor(result: { stage: string; detail: string; refusedCode?: number }): string {
   if (result.refusedCode === 4 || result.refusedCode === 5)
     return 'check mqtt.username and the password in mqtt.passwordFile against the broker (mosquitto_passwd)';
+  if (/certificate|self[- ]signed|ssl|tls/i.test(result.detail))
+    return "set mqtt.caFile to the CA that signed the broker's certificate, and check the host name in mqtt.url matches that certificate";
   if (result.stage === 'subscribe' || result.stage === 'echo')
     return 'let this user read and write {prefix}/{site}/{gate}/# in the broker ACL';
   return 'check mqtt.url (host, port, mqtt:// or mqtts://), the TLS files and that the broker is reachable';

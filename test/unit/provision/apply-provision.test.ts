@@ -78,4 +78,21 @@ describe('writing a provisioned configuration folder', () => {
     expect(readFileSync(first.configFile, 'utf8')).toBe(before);
     expect(existsSync(`${first.configFile}.bak`)).toBe(false);
   });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'hands the files to the service user when run as root',
+    async () => {
+      const etc = join(dir, 'owned');
+      await applyProvision(answers(), etc, { uid: 990, gid: 991 });
+      const owner = (name: string) => {
+        const st = statSync(join(etc, name));
+        return { uid: st.uid, gid: st.gid, mode: st.mode & 0o777 };
+      };
+      expect(statSync(etc).gid).toBe(991);
+      expect(owner('mqtt-password')).toEqual({ uid: 0, gid: 991, mode: 0o640 });
+      expect(owner('mqtt-key.pem')).toEqual({ uid: 0, gid: 991, mode: 0o640 });
+      expect(owner('config.yaml')).toEqual({ uid: 0, gid: 991, mode: 0o640 });
+      expect(owner('device.key.json')).toEqual({ uid: 990, gid: 991, mode: 0o600 });
+    },
+  );
 });
