@@ -1,6 +1,6 @@
-import { readBoundedFile } from '../../files.js';
 import { probeBroker } from '../../link/broker-probe.js';
 import { redactUrl } from '../../link/client-options.js';
+import { readSecretFile } from '../../link/secret-file.js';
 import { gateTopics } from '../../link/topics.js';
 import type { CheckInput, CheckResult } from '../check.js';
 import { failed } from '../check.js';
@@ -23,7 +23,10 @@ export async function checkBroker(
   const m = config.mqtt;
   let password: string | undefined;
   try {
-    password = m.passwordFile === undefined ? undefined : readPassword(m.passwordFile);
+    password =
+      m.passwordFile === undefined
+        ? undefined
+        : readSecretFile(m.passwordFile, 'mqtt.passwordFile');
   } catch (err) {
     return failed(CHECK, err, 'write the broker password into mqtt.passwordFile (mode 0600)');
   }
@@ -48,12 +51,6 @@ export async function checkBroker(
     detail: `${where}: ${result.detail}`,
     fix: fixFor(result),
   };
-}
-
-function readPassword(file: string): string {
-  return readBoundedFile(file, { maxBytes: 4096, code: 'config_invalid', what: 'password file' })
-    .toString('utf8')
-    .trim();
 }
 
 function fixFor(result: { stage: string; detail: string; refusedCode?: number }): string {
