@@ -7,6 +7,8 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { type ErrorCode, RidergateError } from './errors.js';
 
 /** How to read one input file and what to call it in errors. */
@@ -141,4 +143,37 @@ function explainWriteError(err: unknown): string {
     ENOENT: 'the folder does not exist',
   };
   return reasons[code] ?? code;
+}
+
+/**
+ * Replaces `path` with `text` so that a power cut leaves the old content or the new, never a
+ * torn file: a temporary file beside it, fsync, rename over `path`, then an fsync of the folder
+ * (POSIX: the directory entry lives in the folder). For small state files (seq ceiling, time
+ * floor). Rejects with the file system's error.
+ */
+export async function writeFileDurably(path: string, text: string, mode = 0o644): Promise<void> {
+  const temporary = `${path}.tmp`;
+  const file = await open(temporary, 'w', mode);
+  try {
+    await file.writeFile(text, 'utf8');
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temporary, path);
+  await syncFolder(dirname(path));
+}
+
+/** Makes a rename in `folder` durable; some filesystems refuse fsync on a folder (ignored). */
+async function syncFolder(folder: string): Promise<void> {
+  try {
+    const handle = await open(folder, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // EINVAL on some filesystems: the rename itself has happened.
+  }
 }

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { writeFileDurably } from '../files.js';
 
 /**
  * The persisted time floor beside the database (`<db>.floor`): the last time the gate knew to
@@ -37,29 +36,6 @@ export class TimeFloorFile {
 
   /** Writes `floorMs`: temporary file, fsync, rename over the sidecar, fsync of the folder. */
   async write(floorMs: number): Promise<void> {
-    const temporary = `${this.path}.tmp`;
-    const file = await open(temporary, 'w', 0o644);
-    try {
-      await file.writeFile(`${Math.floor(floorMs)}\n`, 'utf8');
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temporary, this.path);
-    await syncFolder(dirname(this.path));
-  }
-}
-
-/** Makes a rename in `folder` durable; some filesystems refuse fsync on a folder (ignored). */
-async function syncFolder(folder: string): Promise<void> {
-  try {
-    const handle = await open(folder, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // EINVAL on some filesystems: the rename itself has happened.
+    await writeFileDurably(this.path, `${Math.floor(floorMs)}\n`);
   }
 }

@@ -1,5 +1,5 @@
-import { open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileDurably } from '../files.js';
 import { errorCode } from './store-errors.js';
 
 /** Seqs reserved per sidecar write: one small file write per this many events. */
@@ -72,30 +72,7 @@ export class SeqCeiling {
 
   /** Write to a temporary file, fsync, rename over the sidecar, fsync the folder. */
   private async write(ceiling: number, reason: 'reserve' | 'reset'): Promise<void> {
-    const temporary = `${this.path}.tmp`;
-    const file = await open(temporary, 'w');
-    try {
-      await file.writeFile(`${ceiling}\n`, 'utf8');
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temporary, this.path);
-    await syncFolder(dirname(this.path));
+    await writeFileDurably(this.path, `${ceiling}\n`);
     this.onWrite(ceiling, reason);
-  }
-}
-
-/** Makes a rename in `folder` durable (POSIX: the directory entry lives in the folder). */
-async function syncFolder(folder: string): Promise<void> {
-  try {
-    const handle = await open(folder, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Some filesystems refuse fsync on a directory (EINVAL); the rename itself has happened.
   }
 }
