@@ -86,6 +86,10 @@ describe.skipIf(skipReason !== undefined)('ridergate run: single instance per st
     expect(await exited(gate.child)).toBe(0);
   }
 
+  function literal(text: string): string {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }
+
   function bootCount(): number {
     const events = spawnSync(
       process.execPath,
@@ -118,6 +122,37 @@ describe.skipIf(skipReason !== undefined)('ridergate run: single instance per st
 
     await stop(first);
     expect(existsSync(`${storePath}.lock`)).toBe(false);
+  });
+
+  it('selftest leaves the relay and the scanner to a running gate, doctor says it runs', async () => {
+    const gate = run();
+    await ready(gate);
+    const pid = gate.child.pid;
+    const boots = bootCount();
+    const cli = (args: string[]) =>
+      spawnSync(process.execPath, [cliPath(), ...args, '--config', config], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const selftest = cli(['selftest', '--yes', '--scan-timeout', '5']);
+    const skipped = `the gate is running (pid ${pid}): stop it to click the relay and read a scan`;
+    expect(selftest.stdout).toMatch(new RegExp(`^relay +SKIP +${literal(skipped)}`, 'm'));
+    expect(selftest.stdout).toMatch(new RegExp(`^scanner read +SKIP +${literal(skipped)}`, 'm'));
+    // The other checks still ran.
+    expect(selftest.stdout).toMatch(/^broker +OK +/m);
+    expect(selftest.stdout).toMatch(/^trust list +/m);
+    expect(selftest.status, selftest.stdout).toBe(0);
+
+    const doctor = cli(['doctor']);
+    expect(doctor.stdout).toMatch(
+      new RegExp(`^gate service +OK +the gate is running \\(pid ${pid}, since `, 'm'),
+    );
+    expect(gate.child.exitCode).toBeNull();
+    expect(bootCount()).toBe(boots);
+    await stop(gate);
+    // Stopped: the selftest clicks the relay again.
+    const after = cli(['selftest', '--yes', '--no-scan']);
+    expect(after.stdout).toMatch(/^relay +OK +pulsed /m);
   });
 
   it('takes over a lock left by a gate that died (SIGKILL), with a warning', async () => {
