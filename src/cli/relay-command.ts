@@ -6,6 +6,7 @@ import { OnoffRelay } from '../gpio/onoff-relay.js';
 import { SimRelay } from '../gpio/sim-relay.js';
 import { MAX_PULSE_MS, type Relay } from '../gpio/types.js';
 import { createLogger } from '../log.js';
+import { loadRelayOffSettings } from './relay-off-settings.js';
 
 export function registerRelayCommands(program: Command): void {
   const command = program.command('relay').description('drive the barrier relay by hand');
@@ -14,7 +15,10 @@ export function registerRelayCommands(program: Command): void {
     .description('drive the relay inactive (the systemd stop hook runs this)')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_PATH)
     .action(async (opts: { config: string }) => {
-      const relay = resolveRelaySettings(loadConfigSection(opts.config, 'relay'));
+      // Lenient: only the line is read, so a mistake elsewhere never leaves the relay active.
+      const relay = loadRelayOffSettings(opts.config, process.env, (line) =>
+        process.stderr.write(`ridergate: warning: ${line}\n`),
+      );
       if (relay.driver === 'sim') {
         process.stdout.write('relay driver is sim: nothing to drive\n');
         return;
