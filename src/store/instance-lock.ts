@@ -58,9 +58,13 @@ export async function acquireInstanceLock(storePath: string, log: Logger): Promi
       const fd = openSync(path, 'wx', 0o644);
       try {
         writeSync(fd, `${JSON.stringify(me)}\n`);
-      } finally {
+      } catch (err) {
+        // A full disk: leave no empty lock behind.
         closeSync(fd);
+        unlinkSync(path);
+        throw err;
       }
+      closeSync(fd);
       return { taken: true, lock: ownedLock(path, me), ...(staleHolder ? { staleHolder } : {}) };
     } catch (err) {
       if (errorCode(err) !== 'EEXIST') return { taken: 'unavailable', path, reason: describe(err) };
@@ -146,8 +150,11 @@ function isLive(holder: LockHolder): boolean {
   } catch (err) {
     if (errorCode(err) !== 'EPERM') return false;
   }
-  // The pid exists: the same process only when it started when the lock says.
-  const ticks = startTicksOf(holder.pid);
+  // The pid exists: the same process only when it started when the lock says, and not a
+  // zombie (killed, not yet reaped by its parent).
+  const stat = procStat(holder.pid);
+  if (stat?.state === 'Z') return false;
+  const ticks = stat?.startTicks;
   return holder.startTicks === undefined || ticks === undefined || ticks === holder.startTicks;
 }
 
@@ -164,12 +171,20 @@ function selfHolder(): LockHolder {
 
 /** Field 22 of /proc/<pid>/stat; undefined without /proc. */
 function startTicksOf(pid: number): number | undefined {
+  return procStat(pid)?.startTicks;
+}
+
+/** State (field 3) and start time (field 22) of /proc/<pid>/stat; undefined without /proc. */
+function procStat(pid: number): { state: string; startTicks?: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: count after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[19]);
-    return Number.isSafeInteger(ticks) ? ticks : undefined;
+    return {
+      state: fields[0] ?? '',
+      ...(Number.isSafeInteger(ticks) ? { startTicks: ticks } : {}),
+    };
   } catch {
     return undefined;
   }

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -188,6 +188,43 @@ describe.skipIf(skipReason !== undefined)('ridergate run: single instance per st
       process.pid,
     );
     await stop(next);
+  });
+
+  it('takes over a lock whose gate was killed but not yet reaped (a zombie)', async () => {
+    // The short sleep outlives the shell, which `sleep 60` replaces and which never reaps it:
+    // once it ends, it stays a zombie.
+    const holder = spawn('sh', ['-c', 'sleep 0.5 & echo $!; exec sleep 60'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let printed = '';
+    holder.stdout?.on('data', (chunk: Buffer) => {
+      printed += chunk.toString('utf8');
+    });
+    try {
+      await waitUntil(() => printed.includes('\n'), 'zombie pid');
+      const zombie = Number(printed.trim());
+      await waitUntil(() => {
+        try {
+          return readFileSync(`/proc/${zombie}/stat`, 'utf8').includes(') Z ');
+        } catch {
+          return false;
+        }
+      }, 'zombie state');
+      mkdirSync(join(dir, 'state'), { recursive: true });
+      writeFileSync(
+        `${storePath}.lock`,
+        JSON.stringify({ pid: zombie, startTicks: startTicks(zombie), startedAt: 'x' }),
+      );
+      const next = run();
+      await ready(next);
+      expect(next.out.lines.find((l) => l.msg === 'stale store lock taken over')?.stalePid).toBe(
+        zombie,
+      );
+      await stop(next);
+    } finally {
+      holder.kill('SIGKILL');
+      await exited(holder);
+    }
   });
 
   it('refuses when the lock names a live process with its own start time', async () => {
