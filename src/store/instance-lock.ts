@@ -12,6 +12,8 @@ export interface LockHolder {
   pid: number;
   /** Start time of the process in clock ticks since boot (/proc/<pid>/stat field 22). */
   startTicks?: number;
+  /** The user id it ran as. */
+  uid?: number;
   /** /proc/sys/kernel/random/boot_id when the lock was taken. */
   bootId?: string;
   /** When the lock was taken, ISO 8601. */
@@ -134,6 +136,7 @@ function readLockFile(path: string): LockHolder | undefined {
       startedAt: typeof value.startedAt === 'string' ? value.startedAt : 'unknown',
       ...(Number.isSafeInteger(value.startTicks) ? { startTicks: value.startTicks } : {}),
       ...(typeof value.bootId === 'string' ? { bootId: value.bootId } : {}),
+      ...(Number.isSafeInteger(value.uid) ? { uid: value.uid } : {}),
     };
   } catch {
     return undefined;
@@ -149,6 +152,9 @@ function isLive(holder: LockHolder): boolean {
     process.kill(holder.pid, 0);
   } catch (err) {
     if (errorCode(err) !== 'EPERM') return false;
+    // Another user's process (the service's ProtectProc=invisible may hide its /proc entry):
+    // not the gate that wrote the lock when that gate ran as this very user.
+    if (holder.uid !== undefined && holder.uid === process.getuid?.()) return false;
   }
   // The pid exists: the same process only when it started when the lock says, and not a
   // zombie (killed, not yet reaped by its parent).
@@ -161,8 +167,10 @@ function isLive(holder: LockHolder): boolean {
 function selfHolder(): LockHolder {
   const startTicks = startTicksOf(process.pid);
   const bootId = readBootId();
+  const uid = process.getuid?.();
   return {
     pid: process.pid,
+    ...(uid === undefined ? {} : { uid }),
     ...(startTicks === undefined ? {} : { startTicks }),
     ...(bootId === undefined ? {} : { bootId }),
     startedAt: new Date().toISOString(),
