@@ -1,5 +1,13 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +26,17 @@ function startTicks(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
 }
+
+/** The `nobody` user, when this test runs as root and can become it (setpriv). */
+const asNobody = (() => {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = (flag: string) =>
+    spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim();
+  const probe = spawnSync('setpriv', ['--version'], { stdio: 'ignore' });
+  const uid = Number(id('-u'));
+  const gid = Number(id('-g'));
+  return probe.status === 0 && uid > 0 && gid > 0 ? { uid, gid } : undefined;
+})();
 
 const skipReason = mosquittoMissing();
 if (skipReason !== undefined) console.warn(`instance lock test skipped: ${skipReason}`);
@@ -226,6 +245,60 @@ describe.skipIf(skipReason !== undefined)('ridergate run: single instance per st
       await exited(holder);
     }
   });
+
+  it.skipIf(asNobody === undefined)(
+    "takes over its own user's lock whose pid now belongs to another user (as the service runs)",
+    async () => {
+      // A gate running as `nobody` cannot signal pid 1 (EPERM) nor, under the unit's
+      // ProtectProc=invisible, read its /proc entry: the recorded uid tells it is not a gate.
+      const own = mkdtempSync(join(tmpdir(), 'ridergate-lock-user-'));
+      try {
+        chmodSync(own, 0o777);
+        const trust = await writeIssuerAndTrust(own);
+        const ownStore = join(own, 'gate.db');
+        const ownConfig = join(own, 'gate.yaml');
+        writeFileSync(
+          ownConfig,
+          stringify({
+            gate: { site: 'depot-7', id: 'south' },
+            scanner: { driver: 'serial', path: join(own, 'ttyACM-unplugged') },
+            relay: { driver: 'sim' },
+            store: { path: ownStore },
+            mqtt: { url: broker.url },
+            trust: { file: trust.trustFile, rootKeyFile: trust.rootKeyFile },
+          }),
+        );
+        writeFileSync(
+          `${ownStore}.lock`,
+          JSON.stringify({ pid: 1, uid: asNobody?.uid, startedAt: '2026-01-01T00:00:00Z' }),
+        );
+        chmodSync(`${ownStore}.lock`, 0o666);
+        const child = spawn(
+          'setpriv',
+          [
+            `--reuid=${asNobody?.uid}`,
+            `--regid=${asNobody?.gid}`,
+            '--clear-groups',
+            process.execPath,
+            cliPath(),
+            'run',
+            '--config',
+            ownConfig,
+          ],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        const gate = { child, out: collectOutput(child) };
+        gates.push(gate);
+        await ready(gate);
+        expect(gate.out.lines.find((l) => l.msg === 'stale store lock taken over')?.stalePid).toBe(
+          1,
+        );
+        await stop(gate);
+      } finally {
+        rmSync(own, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('refuses when the lock names a live process with its own start time', async () => {
     writeFileSync(
