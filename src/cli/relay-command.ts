@@ -7,6 +7,7 @@ import { SimRelay } from '../gpio/sim-relay.js';
 import { MAX_PULSE_MS, type Relay } from '../gpio/types.js';
 import { createLogger } from '../log.js';
 import { loadRelayOffSettings } from './relay-off-settings.js';
+import { refuseWhileGateRuns } from './running-gate.js';
 
 export function registerRelayCommands(program: Command): void {
   const command = program.command('relay').description('drive the barrier relay by hand');
@@ -37,6 +38,7 @@ export function registerRelayCommands(program: Command): void {
     .action(async (opts: { config: string; ms?: string }) => {
       const relay = resolveRelaySettings(loadConfigSection(opts.config, 'relay'));
       const pulseMs = opts.ms === undefined ? relay.pulseMs : parsePulseMs(opts.ms);
+      refuseWhileGateRuns(opts.config, 'pulse the relay by hand');
       const log = createLogger('warn', 2);
       const driver = relay.driver === 'sim' ? new SimRelay(log) : new OnoffRelay(relay, log);
       await driver.init();

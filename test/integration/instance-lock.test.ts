@@ -300,7 +300,7 @@ describe.skipIf(skipReason !== undefined)('ridergate run: single instance per st
     },
   );
 
-  it('refuses when the lock names a live process with its own start time', async () => {
+  it('refuses run and relay pulse when the lock names a live process with its own start time', async () => {
     writeFileSync(
       `${storePath}.lock`,
       JSON.stringify({
@@ -312,6 +312,13 @@ describe.skipIf(skipReason !== undefined)('ridergate run: single instance per st
     const second = run();
     expect(await exited(second.child)).toBe(1);
     expect(second.out.stderr()).toContain(`another ridergate (pid ${process.pid}) is running`);
+    const pulse = spawnSync(process.execPath, [cliPath(), 'relay', 'pulse', '--config', config], {
+      encoding: 'utf8',
+    });
+    expect(pulse.status).toBe(1);
+    expect(pulse.stderr).toBe(
+      `ridergate: the gate is running (pid ${process.pid}) and drives the relay: stop it to pulse the relay by hand (systemctl stop ridergate)\n`,
+    );
     expect(existsSync(`${storePath}.lock`)).toBe(true);
     rmSync(`${storePath}.lock`);
   });
