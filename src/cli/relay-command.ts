@@ -6,6 +6,8 @@ import { OnoffRelay } from '../gpio/onoff-relay.js';
 import { SimRelay } from '../gpio/sim-relay.js';
 import { MAX_PULSE_MS, type Relay } from '../gpio/types.js';
 import { createLogger } from '../log.js';
+import { loadRelayOffSettings } from './relay-off-settings.js';
+import { refuseWhileGateRuns } from './running-gate.js';
 
 export function registerRelayCommands(program: Command): void {
   const command = program.command('relay').description('drive the barrier relay by hand');
@@ -14,7 +16,10 @@ export function registerRelayCommands(program: Command): void {
     .description('drive the relay inactive (the systemd stop hook runs this)')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_PATH)
     .action(async (opts: { config: string }) => {
-      const relay = resolveRelaySettings(loadConfigSection(opts.config, 'relay'));
+      // Lenient: only the line is read, so a mistake elsewhere never leaves the relay active.
+      const relay = loadRelayOffSettings(opts.config, process.env, (line) =>
+        process.stderr.write(`ridergate: warning: ${line}\n`),
+      );
       if (relay.driver === 'sim') {
         process.stdout.write('relay driver is sim: nothing to drive\n');
         return;
@@ -33,6 +38,7 @@ export function registerRelayCommands(program: Command): void {
     .action(async (opts: { config: string; ms?: string }) => {
       const relay = resolveRelaySettings(loadConfigSection(opts.config, 'relay'));
       const pulseMs = opts.ms === undefined ? relay.pulseMs : parsePulseMs(opts.ms);
+      refuseWhileGateRuns(opts.config, 'pulse the relay by hand');
       const log = createLogger('warn', 2);
       const driver = relay.driver === 'sim' ? new SimRelay(log) : new OnoffRelay(relay, log);
       await driver.init();

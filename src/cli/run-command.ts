@@ -4,6 +4,7 @@ import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.js';
 import { describeError, isRidergateError } from '../errors.js';
 import { SystemdHealth } from '../health/systemd-health.js';
 import { createLogger } from '../log.js';
+import { takeRunLock } from './run-lock.js';
 
 /** How long a clean stop may take before the process exits anyway, ms. */
 const STOP_TIMEOUT_MS = 10_000;
@@ -25,6 +26,12 @@ export function registerRunCommand(program: Command): void {
 async function runDaemon(configPath: string): Promise<void> {
   const { config, hash } = loadConfig(configPath);
   const log = createLogger(config.log.level, 1, config.log.format ?? 'auto');
+  // Before the relay is touched: a second gate on this store exits 1 and leaves it alone.
+  const lock = await takeRunLock(config.store.path, log);
+  if (lock === undefined) {
+    process.exitCode = 1;
+    return;
+  }
   const app = new GateApp(config, hash, log);
   // Type=notify under systemd: READY=1, STOPPING=1 and a health-gated watchdog; else nothing.
   const health = SystemdHealth.fromEnv(
@@ -33,7 +40,10 @@ async function runDaemon(configPath: string): Promise<void> {
     log,
   );
 
-  process.on('exit', () => app.relay.off());
+  process.on('exit', () => {
+    app.relay.off();
+    lock.release();
+  });
   const fatal = (err: unknown) => {
     app.relay.off();
     log.fatal({ err }, 'gate stopped by an unexpected error');
@@ -52,6 +62,7 @@ async function runDaemon(configPath: string): Promise<void> {
     const timer = setTimeout(() => process.exit(1), STOP_TIMEOUT_MS);
     timer.unref();
     void app.stop().then(() => {
+      lock.release();
       health.close();
       log.info('gate stopped');
       log.flush();
@@ -70,6 +81,7 @@ async function runDaemon(configPath: string): Promise<void> {
     health.status(`could not start: ${describeError(err)}`);
     health.close();
     await app.stop();
+    lock.release();
     log.flush();
     process.exitCode =
       isRidergateError(err, 'config_invalid') || isRidergateError(err, 'config_unreadable')

@@ -8,6 +8,7 @@ import { checkDisk } from './checks/disk-check.js';
 import { checkFiles } from './checks/files-check.js';
 import { checkGpio } from './checks/gpio-check.js';
 import { type Confirm, checkRelayClick } from './checks/relay-check.js';
+import { gateRunning, runningGateInfo, runningGateSkip } from './checks/running-check.js';
 import { checkScanRead } from './checks/scan-check.js';
 import { checkScannerDevice } from './checks/serial-check.js';
 import { checkStore } from './checks/store-check.js';
@@ -50,7 +51,9 @@ export function loadForChecks(
  * device is only opened, the GPIO lines only mapped.
  */
 export async function runDoctorChecks(input: CheckInput): Promise<CheckResult[]> {
+  const running = gateRunning(input);
   return [
+    ...(running === undefined ? [] : [runningGateInfo(input, running)]),
     checkFiles(input),
     await checkScannerDevice(input),
     checkGpio(input),
@@ -80,6 +83,18 @@ export async function runSelftest(
   input: CheckInput,
   options: SelftestOptions,
 ): Promise<CheckResult[]> {
+  // A running gate owns the relay and the scanner: a click would cut its pulse, a read fails.
+  const running = gateRunning(input);
+  if (running !== undefined) {
+    const detail = runningGateSkip(running);
+    options.announce(detail);
+    return [
+      { check: 'relay', status: 'skip', detail },
+      { check: 'scanner read', status: 'skip', detail },
+      await checkTrust(input),
+      await checkBroker(input),
+    ];
+  }
   const results = [await checkRelayClick(input, options.confirm, options.log)];
   results.push(
     options.skipScan
