@@ -352,5 +352,14 @@ describe.skipIf(mosquittoMissing() !== undefined)('signed commands over a real m
     ]).catch((err: { code: number; stdout: string; stderr: string }) => err);
     expect(refused).toMatchObject({ code: 1 });
     expect(pulses(g)).toBe(1);
+
+    // Arguments the gate would refuse are refused before signing, in plain words.
+    const badCti = await run(process.execPath, [
+      cliPath(),
+      ...['cmd', 'sign', '--key', provisioned.opsFile, '--cmd', 'revoke', '--site', 'north'],
+      ...['--args', '{"iss":"x","cti":"abc"}'],
+    ]).catch((err: { code: number; stdout: string; stderr: string }) => err);
+    expect(badCti).toMatchObject({ code: 2, stdout: '' });
+    expect((badCti as { stderr: string }).stderr).toContain('args.cti: must be hex in whole bytes');
   });
 });
