@@ -265,6 +265,10 @@ export class GateApp {
         log: this.log,
         gate: () => this.gate,
         publish: async (topic, payload) => this.link?.publish(topic, payload, { qos: 1 }),
+        heldRetained: async (topic, payload) => {
+          if (this.link === undefined) throw new Error('no link');
+          return this.link.heldRetained(topic, payload);
+        },
         scanner: () => this.scanner.stats(),
         alarm: async (reason, detail) => {
           await this.gate?.recordEvent('alarm', { reason, detail });

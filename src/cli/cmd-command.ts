@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { COMMAND_NAMES, type CommandName } from '../command/command-types.js';
+import { argsError } from '../command/parse-command.js';
 import { signCommand } from '../command/sign-command.js';
 import { RidergateError } from '../errors.js';
 import { readPrivateKey } from '../token/keys.js';
@@ -40,9 +41,13 @@ export function registerCmdCommands(program: Command): void {
       const name = parseName(opts.cmd);
       const ttlSec = parseSeconds('--ttl', opts.ttl, 3600);
       const waitSec = parseSeconds('--wait', opts.wait, 600);
+      const args = parseArgs(opts.args);
+      const problem = argsError(name, args);
+      // The gate would refuse it `malformed`: say so before signing.
+      if (problem !== undefined) throw new RidergateError('usage', `--args: ${problem}`);
       const key = readPrivateKey(opts.key);
       const { jws, jti } = await signCommand(
-        { cmd: name, site: opts.site, gate: opts.gate, args: parseArgs(opts.args), ttlSec },
+        { cmd: name, site: opts.site, gate: opts.gate, args, ttlSec },
         key,
       );
       if (opts.publish !== true) {

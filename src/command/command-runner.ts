@@ -34,6 +34,13 @@ export interface CommandRunnerOptions {
   operator: (kid: string) => OperatorKey | undefined;
   ids: Pick<CommandIds, 'take'>;
   actions: CommandActions;
+  /**
+   * Whether the broker holds `payload` retained on `topic` (MqttLink.heldRetained): asked
+   * before a command that arrived without the retain flag is carried out, since MQTT 3.1.1
+   * delivers a retained publication to connected subscribers without the flag. Rejects when
+   * it cannot tell; the command is then not run.
+   */
+  heldRetained: (topic: string, payload: Buffer) => Promise<boolean>;
   /** Publishes a result on the gate's `cmd/result` topic. */
   publishResult: (result: CommandResult) => Promise<void>;
   nowMs: () => number;
@@ -42,8 +49,9 @@ export interface CommandRunnerOptions {
 }
 
 /**
- * Receives signed commands from the broker: refuses a retained one, checks it (signature,
- * target, times), takes its jti (never twice), carries it out and answers every command on
+ * Receives signed commands from the broker: checks it (signature, target, times), refuses a
+ * retained one, takes its jti (never twice), asks the broker whether it holds the command
+ * retained all the same (field case M2), carries it out and answers every command once on
  * `cmd/result`, refused ones too. Commands run one at a time in arrival order.
  */
 export class CommandRunner {
@@ -106,7 +114,30 @@ export class CommandRunner {
         refusal(command, 'replayed_command', 'this jti was seen before'),
         meta.topic,
       );
+    const held = await this.retainedRefusal(command, payload, meta.topic);
+    if (held !== undefined) return this.answer(held, meta.topic);
     return this.execute(command, meta.topic);
+  }
+
+  /**
+   * Asks the broker for a retained copy of a live command: a refusal when it holds one
+   * (`retained`) or cannot tell (`failed`: never run unchecked), else undefined. The jti is
+   * taken already, so a later copy never runs.
+   */
+  private async retainedRefusal(
+    command: VerifiedCommand,
+    payload: Buffer,
+    topic: string,
+  ): Promise<CommandRefusal | undefined> {
+    try {
+      if (!(await this.opts.heldRetained(topic, payload))) return undefined;
+      const detail =
+        'published with the retain flag (the broker holds it retained); clear it, and publish commands without retain';
+      return refusal(command, 'retained', detail);
+    } catch (err) {
+      const detail = `not run: no answer whether the broker holds it retained (${describeError(err)}); sign and send it again`;
+      return refusal(command, 'failed', detail);
+    }
   }
 
   private async execute(command: VerifiedCommand, topic: string): Promise<CommandResult> {

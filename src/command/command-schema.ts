@@ -20,14 +20,20 @@ export type CommandPayload = Static<typeof CommandPayloadSchema>;
 const Iss = T.String({ minLength: 1, maxLength: 256 });
 const Sub = T.String({ minLength: 1, maxLength: 256 });
 /** A token id as lowercase or uppercase hex; RP1 cti are 16 bytes, up to 64 are accepted. */
-const Cti = T.String({ pattern: '^([0-9a-fA-F]{2}){1,64}$' });
+const CTI_PATTERN = '^([0-9a-fA-F]{2}){1,64}$';
+const Cti = T.String({ pattern: CTI_PATTERN });
 const Until = T.Integer({ minimum: 0 });
+const SubEntry = T.Object(
+  { iss: Iss, sub: Sub, until: T.Optional(Until) },
+  { additionalProperties: false },
+);
+const CtiEntry = T.Object(
+  { iss: Iss, cti: Cti, until: T.Optional(Until) },
+  { additionalProperties: false },
+);
 
 /** `revoke` / `unrevoke` arguments, also one entry of a revocation list: sub or cti, never both. */
-export const RevocationEntrySchema = T.Union([
-  T.Object({ iss: Iss, sub: Sub, until: T.Optional(Until) }, { additionalProperties: false }),
-  T.Object({ iss: Iss, cti: Cti, until: T.Optional(Until) }, { additionalProperties: false }),
-]);
+export const RevocationEntrySchema = T.Union([SubEntry, CtiEntry]);
 export type RevocationEntryDoc = Static<typeof RevocationEntrySchema>;
 
 /** Arguments of each command; a command left out takes none. */
@@ -57,6 +63,28 @@ export const validateArgs: Record<CommandName, ValidateFunction> = {
   reload: ajv.compile(ARG_SCHEMAS.reload),
   selftest: ajv.compile(ARG_SCHEMAS.selftest),
 };
+
+const validateSubEntry = ajv.compile(SubEntry);
+const validateCtiEntry = ajv.compile(CtiEntry);
+const CTI = new RegExp(CTI_PATTERN);
+
+/**
+ * Why `revoke` / `unrevoke` arguments failed {@link RevocationEntrySchema}, as "field:
+ * message": the union's own first error would always name its first branch (`sub`).
+ */
+export function revocationArgsError(raw: unknown): string {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return '(top level): must be an object';
+  const a = raw as Record<string, unknown>;
+  if ('sub' in a && 'cti' in a) return '(top level): give one of sub and cti, not both';
+  if (!('sub' in a) && !('cti' in a))
+    return '(top level): must have sub (a rider) or cti (one token)';
+  if ('cti' in a && (typeof a.cti !== 'string' || !CTI.test(a.cti)))
+    return 'cti: must be hex in whole bytes (an even number of hex digits, 2 to 128)';
+  const validate = 'cti' in a ? validateCtiEntry : validateSubEntry;
+  validate(a);
+  return firstError(validate.errors);
+}
 
 /** The first schema error of the last validation, as "field: message". */
 export function firstError(

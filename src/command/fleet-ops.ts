@@ -34,6 +34,8 @@ export interface FleetOpsDeps {
   /** Set once the gate exists (commands that arrive earlier fail with `failed`). */
   gate: () => GateController | undefined;
   publish: (topic: string, payload: string) => Promise<void>;
+  /** Whether the broker holds a command retained (MqttLink.heldRetained; field case M2). */
+  heldRetained: (topic: string, payload: Buffer) => Promise<boolean>;
   scanner: () => ScannerStats;
   /** Raises an alarm event. */
   alarm: (reason: string, detail: string) => Promise<void>;
@@ -72,6 +74,7 @@ export class FleetOps {
       operator: (kid) => deps.trust.operator(kid),
       ids: new CommandIds(deps.store, options.skewSec),
       actions: this.actions(),
+      heldRetained: (topic, payload) => deps.heldRetained(topic, payload),
       publishResult: (result) => deps.publish(resultTopic, JSON.stringify(result)),
       nowMs: () => deps.clock.nowMs(),
       log: deps.log,

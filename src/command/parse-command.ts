@@ -4,6 +4,7 @@ import { operatorKeyValid } from '../trust/operators.js';
 import {
   type CommandPayload,
   firstError,
+  revocationArgsError,
   validateArgs,
   validatePayload,
 } from './command-schema.js';
@@ -154,11 +155,22 @@ function readPayload(body: Uint8Array): CommandPayload | string {
   return value;
 }
 
+/**
+ * Why `args` are not valid for command `cmd`, as "args.field: message"; undefined when valid.
+ * The gate refuses such a command `malformed`; `cmd sign` checks before signing.
+ */
+export function argsError(cmd: CommandName, args: unknown): string | undefined {
+  const raw = args ?? {};
+  const validate = validateArgs[cmd];
+  if (validate(raw)) return undefined;
+  const revocation = cmd === 'revoke' || cmd === 'unrevoke';
+  return `args.${revocation ? revocationArgsError(raw) : firstError(validate.errors)}`;
+}
+
 function readArgs(p: CommandPayload): CommandArgs | string {
-  const raw = p.args ?? {};
-  const validate = validateArgs[p.cmd];
-  if (!validate(raw)) return `args.${firstError(validate.errors)}`;
-  const a = raw as Record<string, unknown>;
+  const problem = argsError(p.cmd, p.args);
+  if (problem !== undefined) return problem;
+  const a = (p.args ?? {}) as Record<string, unknown>;
   switch (p.cmd) {
     case 'open':
       return typeof a.reason === 'string' ? { cmd: 'open', reason: a.reason } : { cmd: 'open' };

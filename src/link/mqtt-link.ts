@@ -1,4 +1,4 @@
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { connect, type IClientOptions, type ISubscriptionMap, type MqttClient } from 'mqtt';
 import type { Clock } from '../clock.js';
 import { RidergateError } from '../errors.js';
 import type { GateEvent } from '../event.js';
@@ -8,6 +8,7 @@ import { buildClientOptions, checkBrokerUrl, jitterMs, redactUrl } from './clien
 import { ConflictDetector, type ConflictSettings } from './conflict-detector.js';
 import { OutboxPump, undeliverableError } from './outbox-pump.js';
 import { ReplayMarker } from './replay-marker.js';
+import { DEFAULT_RETAINED_WAIT_MS, RetainedProbes } from './retained-probe.js';
 import { dispatchMessage, type MqttSubscription } from './subscriptions.js';
 import { ConnectionSupervisor, DEFAULT_REBUILD_AFTER_SEC } from './supervisor.js';
 import { tlsHint } from './tls-hint.js';
@@ -83,6 +84,11 @@ export interface MqttLinkOptions {
   publishTimeoutMs?: number;
   /** Failed publishes of one event before it is set aside; default 3. */
   maxPublishAttempts?: number;
+  /**
+   * Wait for a retained copy after the SUBACK in {@link MqttLink.heldRetained}, ms; default
+   * {@link DEFAULT_RETAINED_WAIT_MS}. Internal: not in the configuration.
+   */
+  retainedWaitMs?: number;
 }
 
 /** Why the link raises an alarm. */
@@ -167,6 +173,7 @@ export class MqttLink {
   private readonly conflict: ConflictDetector;
   private readonly replay = new ReplayMarker();
   private readonly publisher = new TrackedPublisher();
+  private readonly probes = new RetainedProbes();
   private readonly clientId: string;
   private readonly supervisor: ConnectionSupervisor;
   /** Clients torn down by the supervisor: what they still emit is ignored. */
@@ -276,6 +283,7 @@ export class MqttLink {
       old.end(true);
     }
     this.publisher.connectionClosed();
+    this.probes.connectionLost();
     this.connectedAtMono = undefined;
     this.counters.rebuilds += 1;
     const fields = { downSec: Math.round(downMs / 1000), rebuilds: this.counters.rebuilds };
@@ -324,6 +332,38 @@ export class MqttLink {
     await client.publishAsync(topic, payload, { qos: opts.qos, retain: opts.retain === true });
   }
 
+  /**
+   * Whether the broker holds `payload` retained on `topic` (field case M2). A message
+   * published with retain reaches subscribers already connected without the flag (MQTT 3.1.1
+   * §3.3.1.3), so a live command may be retained all the same. Re-subscribes to the topic
+   * (same QoS: the subscription is replaced, its flow not interrupted, and the broker must
+   * re-send the retained message, §3.8.4) and waits up to `retainedWaitMs` after the SUBACK:
+   * true when the retained copy equals `payload`, false when another one or none arrives.
+   * The copy is taken here, never handed to the topic's handler.
+   * @throws Error when not connected, or when the connection ends before the answer.
+   */
+  async heldRetained(topic: string, payload: Buffer): Promise<boolean> {
+    const client = this.client;
+    if (client === undefined || !this.isConnected()) throw new Error('not connected');
+    const qos = this.deps.subscriptions?.find((s) => s.topic === topic)?.qos ?? 1;
+    const probe = this.probes.start(topic, payload);
+    // mqtt.js skips a subscription it already holds unless `resubscribe` is set.
+    // (mqtt.js's type cannot express its own `resubscribe` key beside the topics.)
+    const request = { [topic]: { qos }, resubscribe: true } as unknown as ISubscriptionMap;
+    const subscribed = client.subscribeAsync(request);
+    subscribed.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const first = await Promise.race([probe.settled, subscribed.then(() => undefined)]);
+      if (first !== undefined) return first;
+      timer = setTimeout(probe.close, this.options.retainedWaitMs ?? DEFAULT_RETAINED_WAIT_MS);
+      return await probe.settled;
+    } finally {
+      clearTimeout(timer);
+      probe.close();
+    }
+  }
+
   /** Delivers what the outbox holds (bounded wait), publishes the retained `offline` status when connected, then disconnects cleanly. */
   async stop(): Promise<void> {
     if (this.isConnected()) {
@@ -336,6 +376,7 @@ export class MqttLink {
     this.stopping = true;
     this.supervisor.stop();
     this.pump.stop();
+    this.probes.connectionLost();
     clearTimeout(this.stableTimer);
     clearInterval(this.telemetryTimer);
     this.telemetryTimer = undefined;
@@ -376,6 +417,8 @@ export class MqttLink {
     client.on('error', (err) => this.log.warn({ err, ...tlsHint(err) }, 'mqtt error'));
     // Attached once for the client's life, not per connection (field case M3).
     client.on('message', (topic, payload, packet) => {
+      // The retained copy a probe asked for (heldRetained): an echo, not a new message.
+      if (packet.retain && this.probes.offer(topic, payload)) return;
       const sub = this.deps.subscriptions?.find((s) => s.topic === topic);
       if (sub !== undefined)
         void dispatchMessage(sub, payload, { topic, retain: packet.retain }, this.log);
@@ -450,6 +493,7 @@ export class MqttLink {
     // that event (field case M4), not a peer with our client id: not a sign of conflict.
     const closedOnEvent = this.publisher.inFlight;
     this.publisher.connectionClosed();
+    this.probes.connectionLost();
     const connectedAt = this.connectedAtMono;
     this.connectedAtMono = undefined;
     clearTimeout(this.stableTimer);

@@ -58,6 +58,7 @@ describe.skipIf(mosquittoMissing() !== undefined)('M3: commands after reconnects
         reload: async () => '',
         selftest: async () => ({ ok: true, detail: 'ok' }),
       },
+      heldRetained: (topic, payload) => link.heldRetained(topic, payload),
       publishResult: (r) => link.publish(`${CMD}/result`, JSON.stringify(r), { qos: 1 }),
       nowMs: () => clock.nowMs(),
       log: silentLogger(),

@@ -257,6 +257,73 @@ describe.skipIf(mosquittoMissing() !== undefined)('signed commands over a real m
     }
   });
 
+  it('M2: a signed open published with retain while the gate is connected is refused retained, once, and never pulses', async () => {
+    const g = await startGate();
+    // The broker hands it to the connected gate without the retain flag (MQTT 3.1.1 §3.3.1.3).
+    const retained = await sign({ ttlSec: 600 });
+    try {
+      await ops.publish(GATE_CMD, retained.jws, true);
+      expect(await ops.resultFor(retained.jti)).toMatchObject({
+        ok: false,
+        cmd: 'open',
+        error: 'retained',
+      });
+      // A normal open after it still works, and takes less than a few seconds.
+      const started = Date.now();
+      const live = await send(GATE_CMD, { args: { reason: 'live' } });
+      const latencyMs = Date.now() - started;
+      expect(live).toMatchObject({ ok: true, cmd: 'open' });
+      console.log(`live open answered in ${latencyMs} ms`);
+      const opened = (id: string | null) =>
+        ops.events.filter((e) => e.type === 'remote_open' && e.detail === `command ${id}`);
+      await waitUntil(() => opened(live.id).length > 0, 'remote_open of the live open');
+      // The retained copy the check asked for got no second answer; only the live open ran.
+      expect(ops.results.filter((r) => r.id === retained.jti)).toHaveLength(1);
+      expect(opened(retained.jti)).toEqual([]);
+      expect(opened(live.id)).toEqual([expect.objectContaining({ reason: 'live' })]);
+      expect(pulses(g)).toBe(1);
+
+      // At a restart the broker's retained copy arrives flagged: refused again, never run.
+      await g.app.stop();
+      gate = undefined;
+      const again = await startGate();
+      await waitUntil(
+        () => ops.results.filter((r) => r.id === retained.jti).length >= 2,
+        'refused after restart',
+        { timeoutMs: 15_000 },
+      );
+      expect(ops.results.filter((r) => r.id === retained.jti).map((r) => r.error)).toEqual([
+        'retained',
+        'retained',
+      ]);
+      expect(pulses(again)).toBe(0);
+    } finally {
+      await ops.publish(GATE_CMD, '', true);
+    }
+  });
+
+  it('a retained command for another gate on the site topic is refused once; live site-wide commands still run', async () => {
+    const forG2 = await sign({ gate: 'g2', ttlSec: 600 });
+    await ops.publish(SITE_CMD, forG2.jws, true);
+    try {
+      const g = await startGate();
+      await waitUntil(() => ops.results.some((r) => r.id === forG2.jti), 'g2 command refused');
+      const first = await send(SITE_CMD, { gate: undefined });
+      const second = await send(SITE_CMD, { gate: undefined });
+      expect([first, second]).toEqual([
+        expect.objectContaining({ ok: true, cmd: 'open' }),
+        expect.objectContaining({ ok: true, cmd: 'open' }),
+      ]);
+      expect(pulses(g)).toBe(2);
+      // Its copies re-sent for the checks were taken by them, not answered again.
+      expect(ops.results.filter((r) => r.id === forG2.jti)).toEqual([
+        expect.objectContaining({ ok: false, error: 'wrong_target' }),
+      ]);
+    } finally {
+      await ops.publish(SITE_CMD, '', true);
+    }
+  });
+
   it('ridergate cmd sign --publish sends a command and prints its result, exit 0', async () => {
     const g = await startGate();
     const run = promisify(execFile);
@@ -285,5 +352,14 @@ describe.skipIf(mosquittoMissing() !== undefined)('signed commands over a real m
     ]).catch((err: { code: number; stdout: string; stderr: string }) => err);
     expect(refused).toMatchObject({ code: 1 });
     expect(pulses(g)).toBe(1);
+
+    // Arguments the gate would refuse are refused before signing, in plain words.
+    const badCti = await run(process.execPath, [
+      cliPath(),
+      ...['cmd', 'sign', '--key', provisioned.opsFile, '--cmd', 'revoke', '--site', 'north'],
+      ...['--args', '{"iss":"x","cti":"abc"}'],
+    ]).catch((err: { code: number; stdout: string; stderr: string }) => err);
+    expect(badCti).toMatchObject({ code: 2, stdout: '' });
+    expect((badCti as { stderr: string }).stderr).toContain('args.cti: must be hex in whole bytes');
   });
 });

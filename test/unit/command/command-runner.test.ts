@@ -9,7 +9,10 @@ const pair = generateKeyPair('EdDSA');
 const ops = { key: pair.privateKey, kid: 'ops-1', alg: 'EdDSA' as const };
 const meta = { topic: 'ridergate/v1/north/g1/cmd', retain: false };
 
-function setup(take: (jti: string) => Promise<boolean> = async () => true) {
+function setup(
+  take: (jti: string) => Promise<boolean> = async () => true,
+  held: (topic: string, payload: Buffer) => Promise<boolean> = async () => false,
+) {
   const results: CommandResult[] = [];
   const opens: string[] = [];
   const seen = new Set<string>();
@@ -40,6 +43,7 @@ function setup(take: (jti: string) => Promise<boolean> = async () => true) {
       reload: async () => 'l',
       selftest: async () => ({ ok: false, detail: 'scanner: FAIL disconnected' }),
     },
+    heldRetained: held,
     publishResult: async (r) => {
       results.push(r);
     },
@@ -60,6 +64,40 @@ describe('CommandRunner', () => {
       [jti, 'replayed_command'],
     ]);
     expect(opens).toEqual([]);
+  });
+
+  it('refuses a live command the broker holds retained, and one it cannot check, never running either', async () => {
+    const asked: string[] = [];
+    let answer: () => Promise<boolean> = async () => true;
+    const { runner, results, opens } = setup(undefined, (topic) => {
+      asked.push(topic);
+      return answer();
+    });
+    const held = await signCommand({ cmd: 'open', site: 'north', gate: 'g1' }, ops);
+    await runner.handle(Buffer.from(held.jws), meta);
+    answer = async () => {
+      throw new Error('the connection was lost before the broker answered');
+    };
+    const lost = await signCommand({ cmd: 'open', site: 'north', gate: 'g1' }, ops);
+    await runner.handle(Buffer.from(lost.jws), meta);
+    answer = async () => false;
+    const live = await signCommand({ cmd: 'open', site: 'north', gate: 'g1' }, ops);
+    await runner.handle(Buffer.from(live.jws), meta);
+    // A copy of the one run, and a command for another gate: no question to the broker.
+    await runner.handle(Buffer.from(live.jws), meta);
+    const other = await signCommand({ cmd: 'open', site: 'north', gate: 'g2' }, ops);
+    await runner.handle(Buffer.from(other.jws), meta);
+
+    expect(results.map((r) => [r.id, r.ok, r.error])).toEqual([
+      [held.jti, false, 'retained'],
+      [lost.jti, false, 'failed'],
+      [live.jti, true, undefined],
+      [live.jti, false, 'replayed_command'],
+      [other.jti, false, 'wrong_target'],
+    ]);
+    expect(results[1]?.detail).toContain('connection was lost');
+    expect(opens).toEqual([`command ${live.jti}`]);
+    expect(asked).toEqual([meta.topic, meta.topic, meta.topic]);
   });
 
   it('refuses a command whose jti cannot be recorded (fail closed) and answers too_large', async () => {

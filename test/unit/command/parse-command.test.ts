@@ -135,8 +135,12 @@ describe('parseCommand', () => {
       [{ ...base, exp: NOW + 7200 }, 'exp'],
       [{ ...base, extra: 1 }, 'additional'],
       [{ ...base, cmd: 'maintenance', args: {} }, 'on'],
-      [{ ...base, cmd: 'revoke', args: { iss: 'eats', sub: 'r', cti: 'aa' } }, 'args'],
-      [{ ...base, cmd: 'revoke', args: { iss: 'eats', cti: 'xyz' } }, 'args'],
+      [{ ...base, cmd: 'revoke', args: { iss: 'eats', sub: 'r', cti: 'aa' } }, 'not both'],
+      [{ ...base, cmd: 'revoke', args: { iss: 'eats', cti: 'xyz' } }, 'args.cti: must be hex'],
+      [{ ...base, cmd: 'revoke', args: { iss: 'x', cti: 'abc' } }, 'hex in whole bytes'],
+      [{ ...base, cmd: 'unrevoke', args: { iss: 'x' } }, 'must have sub (a rider) or cti'],
+      [{ ...base, cmd: 'revoke', args: { iss: 'x', cti: 'abcd', sub2: 1 } }, 'additional'],
+      [{ ...base, cmd: 'revoke', args: { sub: 'r' } }, "required property 'iss'"],
     ];
     for (const [payload, word] of cases) {
       const out = await parseCommand(await signRaw(head, payload), ctx);
