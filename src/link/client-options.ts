@@ -106,7 +106,8 @@ export function redactUrl(url: string): string {
     parsed.password = '***';
     return parsed.toString();
   } catch {
-    return url;
+    // Not a URL to the parser, yet `scheme://user:secret@…` may still be in it.
+    return url.replace(/(\/\/[^/@:]*:)[^/@]*@/, '$1***@');
   }
 }
 
