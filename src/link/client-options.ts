@@ -89,7 +89,7 @@ export function checkBrokerUrl(url: string): void {
   try {
     parsed = new URL(url);
   } catch (err) {
-    throw urlError(url, 'not a URL', err);
+    throw urlError(redactUrl(url), 'not a URL', err);
   }
   const shown = redactUrl(url);
   if (!BROKER_SCHEMES.includes(parsed.protocol)) {

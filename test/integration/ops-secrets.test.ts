@@ -74,6 +74,11 @@ describe('the operations tools and broker passwords', () => {
     expect(revoked.code).toBe(1);
     expect(revoked.stderr).toContain(`cannot connect to mqtt://ops:***@127.0.0.1:${port}`);
     expect(revoked.stderr + revoked.stdout).not.toContain('hunter2');
+    // Not even a URL the parser takes (port out of range) shows its password.
+    const watch = await ridergate(['watch', '--url', 'mqtt://ops:hunter2@127.0.0.1:99999']);
+    expect(watch.code).toBe(2);
+    expect(watch.stderr).toContain('mqtt://ops:***@127.0.0.1:99999');
+    expect(watch.stderr).not.toContain('hunter2');
   });
 
   it('documents --password-file and OPS_MQTT_PASSWORD in the help of every tool', async () => {
