@@ -13,6 +13,7 @@
  * - `link_failed`: the MQTT link could not be set up.
  * - `revocation_invalid`: a revocation list (snapshot or delta) is malformed, too large or
  *   not signed by an operations key.
+ * - `listen_failed`: a server could not listen on its address (port in use, no permission).
  * - `usage`: a command-line argument is missing or out of range.
  */
 export type ErrorCode =
@@ -26,6 +27,7 @@ export type ErrorCode =
   | 'scanner_failed'
   | 'link_failed'
   | 'revocation_invalid'
+  | 'listen_failed'
   | 'usage';
 
 export class RidergateError extends Error {

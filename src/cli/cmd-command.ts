@@ -4,6 +4,7 @@ import { argsError } from '../command/parse-command.js';
 import { signCommand } from '../command/sign-command.js';
 import { RidergateError } from '../errors.js';
 import { readPrivateKey } from '../token/keys.js';
+import { PASSWORD_FILE_HELP } from './ops-password.js';
 import { connectBroker, publishAndCollect } from './ops-publish.js';
 
 interface SignOptions {
@@ -17,6 +18,7 @@ interface SignOptions {
   url?: string;
   prefix: string;
   username?: string;
+  passwordFile?: string;
   wait: string;
 }
 
@@ -35,7 +37,8 @@ export function registerCmdCommands(program: Command): void {
     .option('--publish', 'publish it and wait for the results on cmd/result')
     .option('--url <url>', 'broker URL for --publish, e.g. mqtt://broker:1883')
     .option('--prefix <prefix>', 'topic prefix', 'ridergate/v1')
-    .option('--username <name>', 'broker user (password from RIDERGATE_MQTT_PASSWORD)')
+    .option('--username <name>', 'broker user')
+    .option('--password-file <file>', PASSWORD_FILE_HELP)
     .option('--wait <sec>', 'seconds to wait for results', '10')
     .action(async (opts: SignOptions) => {
       const name = parseName(opts.cmd);

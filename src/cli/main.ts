@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, isRidergateError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { exitQuietlyOnClosedPipe } from './closed-pipe.js';
 import { registerCmdCommands } from './cmd-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerDevicesCommand } from './devices-command.js';
@@ -50,6 +51,7 @@ function buildProgram(): Command {
 }
 
 async function main(argv: string[]): Promise<void> {
+  exitQuietlyOnClosedPipe(process.stdout);
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { RidergateError } from '../errors.js';
+import { redactUrl } from '../link/client-options.js';
 import { startOpsServer } from '../ops-web/server.js';
 import { parsePrefix, untilSignal } from './watch-command.js';
 
@@ -45,10 +46,16 @@ function parseBrokerWs(value: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new RidergateError('usage', `--broker-ws ${value}: not a URL; expected ws://host:port`);
+    throw new RidergateError(
+      'usage',
+      `--broker-ws ${redactUrl(value)}: not a URL; expected ws://host:port`,
+    );
   }
   if ((url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.hostname === '')
-    throw new RidergateError('usage', `--broker-ws ${value}: expected ws://host:port or wss://…`);
+    throw new RidergateError(
+      'usage',
+      `--broker-ws ${redactUrl(value)}: expected ws://host:port or wss://…`,
+    );
   if (url.username !== '' || url.password !== '')
     throw new RidergateError(
       'usage',

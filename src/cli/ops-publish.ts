@@ -1,29 +1,38 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { RidergateError } from '../errors.js';
+import { redactUrl } from '../link/client-options.js';
+import { opsPassword } from './ops-password.js';
 
 /** Broker options of the operations commands. */
 export interface BrokerOptions {
   url: string;
   prefix: string;
   username?: string;
+  /** `--password-file`: the broker password, else from OPS_MQTT_PASSWORD. */
+  passwordFile?: string;
   /** Seconds to wait for the broker and for results. */
   waitSec: number;
 }
 
 /** Connects as a short-lived operations client; no automatic reconnection. */
 export async function connectBroker(opts: BrokerOptions): Promise<MqttClient> {
+  const password = opsPassword(opts.passwordFile);
   try {
     return await mqtt.connectAsync(opts.url, {
       clientId: `ridergate-ops-${process.pid}-${Date.now().toString(36)}`,
       username: opts.username,
-      password: process.env.RIDERGATE_MQTT_PASSWORD,
+      password,
       connectTimeout: opts.waitSec * 1000,
       reconnectPeriod: 0,
     });
   } catch (err) {
-    throw new RidergateError('link_failed', `cannot connect to ${opts.url}: ${String(err)}`, {
-      cause: err,
-    });
+    throw new RidergateError(
+      'link_failed',
+      `cannot connect to ${redactUrl(opts.url)}: ${String(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

@@ -5,6 +5,7 @@ import { fleetTopics } from '../link/topics.js';
 import { DEFAULT_MAX_REVOCATION_BYTES, signRevocationDoc } from '../revocation/revocation-doc.js';
 import { readPrivateKey } from '../token/keys.js';
 import { parseSeconds } from './cmd-command.js';
+import { PASSWORD_FILE_HELP } from './ops-password.js';
 import { connectBroker } from './ops-publish.js';
 
 interface SignOptions {
@@ -16,6 +17,7 @@ interface SignOptions {
   url?: string;
   prefix: string;
   username?: string;
+  passwordFile?: string;
   wait: string;
 }
 
@@ -34,7 +36,8 @@ export function registerRevocationsCommands(program: Command): void {
     .option('--publish', 'publish it (a snapshot retained) on {prefix}/_fleet/revocations/…')
     .option('--url <url>', 'broker URL for --publish')
     .option('--prefix <prefix>', 'topic prefix', 'ridergate/v1')
-    .option('--username <name>', 'broker user (password from RIDERGATE_MQTT_PASSWORD)')
+    .option('--username <name>', 'broker user')
+    .option('--password-file <file>', PASSWORD_FILE_HELP)
     .option('--wait <sec>', 'seconds to wait for the broker', '10')
     .action(async (opts: SignOptions) => {
       if ((opts.snapshot === undefined) === (opts.delta === undefined)) {

@@ -8,6 +8,22 @@ export function parseSeconds(flag: string, value: string): number {
   return Number(value);
 }
 
+/** Longest `--ttl` of `token issue`: a day. Gates refuse tokens that outlive their issuer's maxLifetimeSec anyway. */
+export const MAX_TOKEN_TTL_SEC = 86_400;
+
+/** Parses `token issue --ttl`: whole seconds, 1 to {@link MAX_TOKEN_TTL_SEC}. */
+export function parseTtl(flag: string, value: string): number {
+  if (/^\s*-?\d+\s*$/.test(value) && Number(value) < 1)
+    throw new RidergateError('usage', `${flag} must be at least 1 (got ${value.trim()})`);
+  const seconds = parseSeconds(flag, value.trim());
+  if (seconds > MAX_TOKEN_TTL_SEC)
+    throw new RidergateError(
+      'usage',
+      `${flag} ${seconds}: at most ${MAX_TOKEN_TTL_SEC} seconds (1 day); a rider token lives minutes, and gates deny one that outlives its issuer's maxLifetimeSec`,
+    );
+  return seconds;
+}
+
 /** Parses a comma-separated list of site ids. */
 export function parseSites(value: string): string[] {
   const sites = value

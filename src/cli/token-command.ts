@@ -3,7 +3,7 @@ import { writeOutputFile } from '../files.js';
 import { issueToken } from '../token/issue.js';
 import { readPrivateKey } from '../token/keys.js';
 import { renderQr } from './qr-image.js';
-import { parseQrLevel, parseSeconds, parseSites } from './token-args.js';
+import { parseQrLevel, parseSeconds, parseSites, parseTtl } from './token-args.js';
 import { registerTokenVerify } from './token-verify-command.js';
 
 interface IssueOptions {
@@ -30,7 +30,7 @@ export function registerTokenCommands(program: Command): void {
     .requiredOption('--key <file>', 'issuer private key (.key.json from keys gen)')
     .requiredOption('--iss <issuer>', 'issuer id, as named in the trust list')
     .requiredOption('--sub <rider>', "the rider's pseudonymous id")
-    .option('--ttl <seconds>', 'lifetime: exp = iat + ttl', '120')
+    .option('--ttl <seconds>', 'lifetime in seconds, 1-86400: exp = iat + ttl', '120')
     .option('--sites <ids>', 'comma-separated site ids the token is valid at (default: all)')
     .option('--iat <epochSeconds>', 'issued-at time (default: now)')
     .option('--nbf <epochSeconds>', 'not-before time (default: none)')
@@ -42,7 +42,7 @@ export function registerTokenCommands(program: Command): void {
       const signer = readPrivateKey(opts.key);
       const iat =
         opts.iat === undefined ? Math.floor(Date.now() / 1000) : parseSeconds('--iat', opts.iat);
-      const ttl = parseSeconds('--ttl', opts.ttl);
+      const ttl = parseTtl('--ttl', opts.ttl);
       const claims = {
         iss: opts.iss,
         sub: opts.sub,

@@ -7,6 +7,7 @@ import { renderFleet } from '../fleet/terminal-view.js';
 import { fleetFilters } from '../fleet/topic.js';
 import { checkBrokerUrl, redactUrl } from '../link/client-options.js';
 import { fleetTopics } from '../link/topics.js';
+import { opsPassword, PASSWORD_FILE_HELP } from './ops-password.js';
 
 /** Shortest time between two redraws of the terminal view, ms. */
 const REDRAW_MIN_MS = 250;
@@ -35,7 +36,7 @@ export function registerWatchCommand(program: Command): void {
     .option('--url <url>', 'broker URL', 'mqtt://127.0.0.1:1883')
     .option('--prefix <prefix>', 'topic prefix', 'ridergate/v1')
     .option('--username <name>', 'broker user name')
-    .option('--password-file <file>', 'file holding the broker password')
+    .option('--password-file <file>', PASSWORD_FILE_HELP)
     .option('--ca <file>', 'CA certificate (PEM) for mqtts://')
     .option('--max-gates <n>', 'most gates tracked', '2000')
     .action(async (flags: WatchFlags) => {
@@ -99,10 +100,8 @@ export function connectOps(flags: BrokerFlags, role: string): MqttClient {
     connectTimeout: 10_000,
   };
   if (flags.username !== undefined) options.username = flags.username;
-  if (flags.passwordFile !== undefined) {
-    const read = { maxBytes: 4096, code: 'usage' as const, what: 'password file' };
-    options.password = readBoundedFile(flags.passwordFile, read).toString('utf8').trim();
-  }
+  const password = opsPassword(flags.passwordFile);
+  if (password !== undefined) options.password = password;
   if (flags.ca !== undefined)
     options.ca = readBoundedFile(flags.ca, { maxBytes: 65_536, code: 'usage', what: 'CA file' });
   return mqtt.connect(flags.url, options);

@@ -1,5 +1,6 @@
 import { RidergateError } from '../errors.js';
 import { ConfigSchema } from './schema.js';
+import { looksSecret, shownValue } from './shown-value.js';
 import { closestName } from './suggest.js';
 
 const ENV_PREFIX = 'RIDERGATE_';
@@ -26,6 +27,12 @@ export function applyEnvOverrides(
     const key = rest.map((p, i) => (i === 0 ? p : p.charAt(0).toUpperCase() + p.slice(1))).join('');
     const setting = settingSchema(section, key);
     if (setting === undefined) {
+      if (looksSecret(key) && settingSchema(section, `${key}File`) !== undefined) {
+        problems.push(
+          `${name}: a secret is never set by a variable here: write it to a file (mode 0600) and set ${section}.${key}File; the operations tools (cmd sign, revocations sign, watch) read OPS_MQTT_PASSWORD`,
+        );
+        continue;
+      }
       const near = closestVariable(name);
       problems.push(
         `${name}: no setting ${section}.${key || '(none)'} exists; ${near === undefined ? 'remove the variable or check its spelling' : `did you mean ${near}?`}`,
@@ -35,7 +42,7 @@ export function applyEnvOverrides(
     const value = convert(raw, setting);
     if (value === undefined) {
       problems.push(
-        `${name}: got ${JSON.stringify(raw)}; expected ${describeType(setting)} for ${section}.${key}`,
+        `${name}: got ${shownValue(key, raw)}; expected ${describeType(setting)} for ${section}.${key}`,
       );
       continue;
     }

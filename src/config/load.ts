@@ -10,6 +10,7 @@ import { readBoundedFile } from '../files.js';
 import { applyEnvOverrides, envVariableOf } from './env.js';
 import { fieldLineFinder } from './field-lines.js';
 import { type Config, ConfigSchema } from './schema.js';
+import { shownValue } from './shown-value.js';
 import { closestName } from './suggest.js';
 
 /** Largest configuration file accepted, bytes. */
@@ -188,7 +189,7 @@ function crossFieldProblems(config: Config): string[] {
   }
   if (brokerHost(config.mqtt.url) === '') {
     problems.push(
-      `mqtt.url: got ${JSON.stringify(config.mqtt.url)}; it names no broker host, e.g. mqtt://broker.example:1883`,
+      `mqtt.url: got ${shownValue('url', config.mqtt.url)}; it names no broker host, e.g. mqtt://broker.example:1883`,
     );
   }
   return problems;
@@ -253,7 +254,7 @@ function brokerHost(url: string): string {
 
 function describeIssue(e: ErrorObject, root: unknown): string {
   const field = e.instancePath.slice(1).replaceAll('/', '.') || '(top level)';
-  const got = JSON.stringify(lookup(root, e.instancePath));
+  const got = shownValue(field, lookup(root, e.instancePath));
   switch (e.keyword) {
     case 'additionalProperties':
       return unknownSetting(e, root, field);
@@ -270,16 +271,17 @@ function describeIssue(e: ErrorObject, root: unknown): string {
 function unknownSetting(e: ErrorObject, root: unknown, field: string): string {
   const extra = String((e.params as { additionalProperty: string }).additionalProperty);
   const prefix = field === '(top level)' ? '' : `${field}.`;
-  const got = JSON.stringify(lookup(root, `${e.instancePath}/${extra}`)) ?? 'nothing';
+  const got = shownValue(extra, lookup(root, `${e.instancePath}/${extra}`), 80);
   const known = Object.keys(
     (e.parentSchema as { properties?: object } | undefined)?.properties ?? {},
   );
   const near = closestName(extra, known);
-  const hint =
-    near === undefined
+  const hint = known.includes(`${extra}File`)
+    ? `a secret is never written in the configuration: put it in a file (mode 0600) and set ${prefix}${extra}File to its path`
+    : near === undefined
       ? `remove it or check its spelling (known here: ${known.join(', ')})`
       : `did you mean ${prefix}${near}?`;
-  return `${prefix}${extra}: unknown setting (got ${got.slice(0, 80)}); ${hint}`;
+  return `${prefix}${extra}: unknown setting (got ${got}); ${hint}`;
 }
 
 function unionHint(e: ErrorObject): string {

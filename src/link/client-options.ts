@@ -89,7 +89,7 @@ export function checkBrokerUrl(url: string): void {
   try {
     parsed = new URL(url);
   } catch (err) {
-    throw urlError(url, 'not a URL', err);
+    throw urlError(redactUrl(url), 'not a URL', err);
   }
   const shown = redactUrl(url);
   if (!BROKER_SCHEMES.includes(parsed.protocol)) {
@@ -106,7 +106,8 @@ export function redactUrl(url: string): string {
     parsed.password = '***';
     return parsed.toString();
   } catch {
-    return url;
+    // Not a URL to the parser, yet `scheme://user:secret@…` may still be in it.
+    return url.replace(/(\/\/[^/@:]*:)[^/@]*@/, '$1***@');
   }
 }
 

@@ -175,6 +175,8 @@ export class MqttLink {
   private readonly publisher = new TrackedPublisher();
   private readonly probes = new RetainedProbes();
   private readonly clientId: string;
+  /** The trust list being handled, if any: lists are handled one after the other. */
+  private trustQueue: Promise<void> = Promise.resolve();
   private readonly supervisor: ConnectionSupervisor;
   /** Clients torn down by the supervisor: what they still emit is ignored. */
   private readonly retired = new WeakSet<MqttClient>();
@@ -435,12 +437,21 @@ export class MqttLink {
       );
       return;
     }
-    try {
-      await this.deps.onTrustList(payload.toString('utf8'), topic);
-      await this.publishInfo();
-    } catch (err) {
-      this.log.error({ err, topic }, 'fleet message not handled');
-    }
+    const onTrustList = this.deps.onTrustList;
+    // One list at a time, in arrival order, so that the version compared below is this list's.
+    const handled = this.trustQueue.then(async () => {
+      try {
+        // `info` is retained and read across the fleet: republish it only when the version in
+        // force changed, never for a refused, replayed or repeated list (anyone may publish here).
+        const before = this.options.trustVersion?.();
+        await onTrustList(payload.toString('utf8'), topic);
+        if (this.options.trustVersion?.() !== before) await this.publishInfo();
+      } catch (err) {
+        this.log.error({ err, topic }, 'fleet message not handled');
+      }
+    });
+    this.trustQueue = handled;
+    await handled;
   }
 
   /** Publishes `info` again (retained), e.g. after a new trust list took effect. */

@@ -66,12 +66,15 @@ function mqttBrowserBundle(): string {
 /**
  * Content-Security-Policy of the page: its own scripts and styles only, and WebSocket
  * connections only to the broker it was started with. No external network at all.
+ * `worker-src blob:`: mqtt.js runs its keepalive timers in a worker it makes from a blob
+ * (so that a background tab's throttled timers do not drop the connection).
  */
 export function contentSecurityPolicy(brokerWs: string): string {
   const origin = new URL(brokerWs).origin.replace(/^http/, 'ws');
   return [
     "default-src 'none'",
     "script-src 'self'",
+    'worker-src blob:',
     "style-src 'self'",
     "img-src 'self' data:",
     `connect-src 'self' ${origin}`,
@@ -83,7 +86,7 @@ export function contentSecurityPolicy(brokerWs: string): string {
 
 /**
  * Starts the ops page server on `host:port` (port 0 picks one).
- * @throws RidergateError `usage` when the port is taken or the host cannot be bound.
+ * @throws RidergateError `listen_failed` when the port is taken or the host cannot be bound.
  */
 export async function startOpsServer(
   config: OpsPageConfig,
@@ -94,15 +97,28 @@ export async function startOpsServer(
   const csp = contentSecurityPolicy(config.brokerWs);
   const server = createServer((req, res) => answer(assets, csp, req, res));
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) =>
-      reject(new RidergateError('usage', `cannot listen on ${host}:${port}: ${err.message}`)),
-    );
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, host, port)));
     server.listen(port, host, () => resolve());
   });
   const address = server.address();
   const bound = typeof address === 'object' && address !== null ? address.port : port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return { server, url: `http://${shownHost}:${bound}/` };
+}
+
+/** A run-time failure (exit 1), not bad usage: the same command works once the port is free. */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): RidergateError {
+  const why =
+    err.code === 'EADDRINUSE'
+      ? `port ${port} is already in use by another program; stop it or choose another --port (0: any free port)`
+      : err.code === 'EACCES'
+        ? `no permission to listen on port ${port} (ports below 1024 need privileges); choose a port above 1023`
+        : err.code === 'EADDRNOTAVAIL'
+          ? `${host} is not an address of this machine; check --host`
+          : err.message;
+  return new RidergateError('listen_failed', `ops page: cannot listen on ${host}:${port}: ${why}`, {
+    cause: err,
+  });
 }
 
 function answer(

@@ -152,8 +152,10 @@ export class RevocationKeeper {
           maxBytes: this.opts.maxBytes,
         });
       } catch (err) {
-        this.log.error({ err, source }, 'revocation list refused');
-        return { taken: false, reason: 'invalid', detail: describeError(err) };
+        // Untrusted input refused: a warning with the reason, not an error with a stack.
+        const detail = describeError(err);
+        this.log.warn({ source, reason: detail }, 'revocation list refused');
+        return { taken: false, reason: 'invalid', detail };
       }
       return doc.kind === 'snapshot' ? this.takeSnapshot(doc, hash) : this.takeDelta(doc);
     });

@@ -73,20 +73,25 @@ export class TrustKeeper implements TrustView {
         this.log.error({ err, file }, 'trust list file unreadable');
         return;
       }
-      await this.offer(text, file);
+      await this.offer(text, file, 'error');
     } else if (this.list === undefined) {
       this.log.error({ file }, 'no trust list: every token will be denied');
     }
   }
 
-  /** Offers a signed list (from a file, later from MQTT); takes it when valid and newer. */
-  async offer(text: string, source: string): Promise<TrustOffer> {
+  /**
+   * Offers a signed list (from a file, later from MQTT); takes it when valid and newer.
+   * @param level how a refused list is logged, with its reason and no stack: `warn` for
+   * untrusted input (anyone may publish on the fleet topic), `error` for the installed file.
+   */
+  async offer(text: string, source: string, level: 'warn' | 'error' = 'warn'): Promise<TrustOffer> {
     let candidate: SignedTrustList;
     try {
       candidate = await verifyTrustList(text, this.deps.rootKey, source);
     } catch (err) {
-      this.log.error({ err, source }, 'trust list refused');
-      return { accepted: false, reason: 'invalid', detail: describeError(err) };
+      const detail = describeError(err);
+      this.log[level]({ source, reason: detail }, 'trust list refused');
+      return { accepted: false, reason: 'invalid', detail };
     }
     const current = this.list;
     if (current !== undefined && candidate.version <= current.version) {

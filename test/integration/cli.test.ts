@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -368,5 +369,55 @@ describe('the ridergate command line', () => {
     const run = ridergate(['run', '--config', config]);
     expect(run.code).toBe(78);
     expect(run.stderr).toContain('mqtt.bogus: unknown setting');
+  });
+
+  it('refuses a token lifetime under a second or over a day, naming the limit (exit 2)', () => {
+    const out = join(dir, 'ttl');
+    expect(ridergate(['keys', 'gen', '--name', 'ttl', '--out', out]).code).toBe(0);
+    const issue = (ttl: string) =>
+      ridergate(
+        ['token', 'issue', '--key', join(out, 'ttl.key.json'), '--iss', 'eats'].concat([
+          '--sub',
+          'r-1',
+          `--ttl=${ttl}`,
+        ]),
+      );
+    for (const ttl of ['0', '-5']) {
+      const refused = issue(ttl);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('--ttl must be at least 1');
+      expect(refused.stdout).toBe('');
+    }
+    const long = issue('90000');
+    expect(long.code).toBe(2);
+    expect(long.stderr).toContain('--ttl 90000: at most 86400 seconds (1 day)');
+    expect(issue('86400').code).toBe(0);
+  });
+
+  it('says the ops port is in use and exits 1, a run-time failure, not bad usage', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const address = taken.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    try {
+      const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [cliPath(), 'ops', '--port', String(port)].concat(['--broker-ws', 'ws://127.0.0.1:9001']),
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        );
+        let stderr = '';
+        child.stderr.on('data', (c: Buffer) => {
+          stderr += c.toString();
+        });
+        void exited(child).then((code) => resolve({ code, stderr }));
+      });
+      expect(run.stderr).toBe(
+        `ridergate: ops page: cannot listen on 127.0.0.1:${port}: port ${port} is already in use by another program; stop it or choose another --port (0: any free port)\n`,
+      );
+      expect(run.code).toBe(1);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 });

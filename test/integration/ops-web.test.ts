@@ -37,6 +37,8 @@ describe.skipIf(mosquittoMissing() !== undefined || chromiumMissing())(
     let gate: TestGate;
     let publisher: MqttClient;
     const pageErrors: string[] = [];
+    /** Errors in the page's console (a CSP violation, a 404) and requests answered >= 400. */
+    const consoleErrors: string[] = [];
     let pageUrl: string;
     const evilGate = 'g2<img src=x onerror=alert(1)>';
 
@@ -77,6 +79,12 @@ describe.skipIf(mosquittoMissing() !== undefined || chromiumMissing())(
       });
       page = browser.pages()[0] ?? (await browser.newPage());
       page.on('pageerror', (err) => pageErrors.push(err.message));
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') consoleErrors.push(msg.text());
+      });
+      page.on('response', (res) => {
+        if (res.status() >= 400) consoleErrors.push(`${res.status()} ${res.url()}`);
+      });
       await page.goto(pageUrl);
       await page.waitForSelector('#link.link-connected', LONG);
 
@@ -126,6 +134,8 @@ describe.skipIf(mosquittoMissing() !== undefined || chromiumMissing())(
       await page.screenshot({ path: shot, fullPage: true });
       expect(statSync(shot).size).toBeGreaterThan(1000);
       expect(pageErrors).toEqual([]);
+      // mqtt.js runs its timers in a blob: worker; no favicon 404 either.
+      expect(consoleErrors).toEqual([]);
     });
 
     it('filters the event list by type and by gate', async () => {
@@ -177,6 +187,7 @@ describe.skipIf(mosquittoMissing() !== undefined || chromiumMissing())(
       expect(home.status).toBe(200);
       const csp = home.headers.get('content-security-policy') ?? '';
       expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain('worker-src blob:');
       expect(csp).toMatch(/connect-src 'self' ws:\/\/127\.0\.0\.1:\d+/);
       expect((await fetch(new URL('vendor/mqtt.esm.js', pageUrl))).status).toBe(200);
       expect((await fetch(new URL('fleet/fleet-state.js', pageUrl))).status).toBe(200);

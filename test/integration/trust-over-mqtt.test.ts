@@ -10,6 +10,7 @@ import { readPrivateKey, writeKeyPair } from '../../src/token/keys.js';
 import { signTrustList } from '../../src/trust/signed-trust-list.js';
 import { makeTestGate, type Provisioned, provision } from '../helpers/gate-app.js';
 import { type Mosquitto, mosquittoMissing, startMosquitto } from '../helpers/mosquitto.js';
+import { capturingLogger } from '../helpers/mqtt-watcher.js';
 import { waitUntil } from '../helpers/pty.js';
 
 describe.skipIf(mosquittoMissing() !== undefined)(
@@ -22,6 +23,7 @@ describe.skipIf(mosquittoMissing() !== undefined)(
     let scanner: SimScanner;
     const infos: Record<string, unknown>[] = [];
     let provisioned: Provisioned;
+    const cap = capturingLogger();
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'ridergate-fleet-trust-'));
@@ -33,7 +35,7 @@ describe.skipIf(mosquittoMissing() !== undefined)(
           infos.push(JSON.parse(payload.toString()) as Record<string, unknown>);
       });
       await ops.subscribeAsync('ridergate/v1/north/g1/info', { qos: 1 });
-      const gate = makeTestGate(dir, provisioned, { brokerUrl: broker.url });
+      const gate = makeTestGate(dir, provisioned, { brokerUrl: broker.url, log: cap.log });
       scanner = gate.scanner;
       app = gate.app;
       await app.start();
@@ -82,22 +84,59 @@ describe.skipIf(mosquittoMissing() !== undefined)(
       expect(await scanWith(provisioned.privateFile, provisioned.kid)).toBe('unknown_key');
     });
 
-    it('ignores a list signed by any other key', async () => {
+    it('ignores garbage, a list signed by any other key and an older list, without republishing info', async () => {
       const impostor = writeKeyPair(dir, 'impostor', 'EdDSA');
-      const jwk: unknown = JSON.parse(readFileSync(impostor.publicFile, 'utf8'));
-      const doc = {
-        version: 99,
-        issuers: [{ iss: 'eats', keys: [{ kid: 'imp', alg: 'EdDSA', jwk }] }],
-      };
+      const root = readPrivateKey(provisioned.rootKeyFile.replace('.pub.json', '.key.json'));
+      const listOf = (version: number, file: string, kid: string) => ({
+        version,
+        issuers: [
+          {
+            iss: 'eats',
+            keys: [{ kid, alg: 'EdDSA', jwk: JSON.parse(readFileSync(file, 'utf8')) }],
+          },
+        ],
+      });
+      const next = writeKeyPair(dir, 'third', 'EdDSA', 'third-1');
       const count = infos.length;
+      const logged = cap.lines.length;
+      const trust = 'ridergate/v1/_fleet/trust';
+      const hostile = [
+        'not a JWS at all',
+        await signTrustList(
+          listOf(99, impostor.publicFile, 'imp'),
+          readPrivateKey(impostor.privateFile),
+        ),
+        await signTrustList(listOf(1, impostor.publicFile, 'imp'), root),
+      ];
+      for (const payload of hostile) await ops.publishAsync(trust, payload, { qos: 1 });
+      await ops.publishAsync('ridergate/v1/_fleet/revocations/snapshot', 'garbage', { qos: 1 });
+      // A newer valid list, after them: lists are handled in order, so once it is in force
+      // every hostile one before it has been handled too.
       await ops.publishAsync(
-        'ridergate/v1/_fleet/trust',
-        await signTrustList(doc, readPrivateKey(impostor.privateFile)),
+        trust,
+        await signTrustList(listOf(3, next.publicFile, 'third-1'), root),
         { qos: 1, retain: true },
       );
-      await waitUntil(() => infos.length > count, 'info published again after the offer');
-      expect(infos.at(-1)?.trustVersion).toBe(2);
+      await waitUntil(() => infos.some((i) => i.trustVersion === 3), 'info with trust version 3');
+      expect(infos.slice(count).map((i) => i.trustVersion)).toEqual([3]);
       expect(await scanWith(impostor.privateFile, 'imp')).toBe('unknown_key');
+      expect(await scanWith(next.privateFile, 'third-1')).toBe('admit');
+
+      const lines = cap.lines.slice(logged);
+      const refused = lines.filter((l) => l.msg === 'trust list refused');
+      expect(refused.map((l) => l.level)).toEqual([40, 40]);
+      for (const line of refused) {
+        expect(line.reason).toEqual(expect.any(String));
+        expect(line.err).toBeUndefined();
+      }
+      expect(lines.filter((l) => l.msg === 'trust list not newer, ignored')).toHaveLength(1);
+      await waitUntil(
+        () => cap.lines.slice(logged).some((l) => l.msg === 'revocation list refused'),
+        'the revocation garbage refused',
+      );
+      const revocation = cap.lines.slice(logged).filter((l) => l.msg === 'revocation list refused');
+      expect(revocation.map((l) => [l.level, l.err])).toEqual([[40, undefined]]);
+      expect(lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
     });
   },
 );

@@ -74,6 +74,42 @@ describe.skipIf(mosquittoMissing() !== undefined)('ridergate watch (not a termin
     expect(watch.exitCode).toBeNull();
   });
 
+  it('ends quietly with exit code 0 when its reader goes away (watch | head -1)', async () => {
+    const piped = spawn(process.execPath, [cliPath(), 'watch', '--url', broker.url], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let first = '';
+    let errors = '';
+    piped.stderr?.on('data', (chunk: Buffer) => {
+      errors += chunk.toString('utf8');
+    });
+    piped.stdout?.on('data', (chunk: Buffer) => {
+      first += chunk.toString('utf8');
+    });
+    const exit = exited(piped);
+    await waitUntil(() => first.includes('\n'), 'first line', LONG);
+    // `head -1` has its line and exits: the read end of the pipe closes.
+    piped.stdout?.destroy();
+    let code: number | null | undefined;
+    void exit.then((c) => {
+      code = c;
+    });
+    // Each message is one more line to write into the closed pipe.
+    let n = 0;
+    const publisher = setInterval(() => {
+      n += 1;
+      void ops.publishAsync(`ridergate/v1/north/p${n}/status`, 'not json', { qos: 1 });
+    }, 100);
+    try {
+      await waitUntil(() => code !== undefined, 'watch exited', LONG);
+    } finally {
+      clearInterval(publisher);
+    }
+    expect(first).toMatch(/^connected mqtt:\/\//);
+    expect(errors).toBe('');
+    expect(code).toBe(0);
+  });
+
   it('on a terminal, draws a table of gates in place with ANSI redraws', async () => {
     // script(1) gives the watch a pseudo-terminal as stdout, as an operator's shell would.
     const tty = spawn(

@@ -89,6 +89,39 @@ describe('configuration errors', () => {
     );
   });
 
+  it('never prints the value of a setting that looks secret, nor the password in a URL', () => {
+    writeFileSync(
+      file,
+      [
+        'gate: { site: north, id: g1 }',
+        'mqtt:',
+        '  password: hunter2',
+        '  privateKey: hunter3',
+        '  auth: { token: hunter4, user: bob }',
+        'trust: { secret: 12345 }',
+        '',
+      ].join('\n'),
+    );
+    const message = refusal(file);
+    expect(message).toContain(
+      `mqtt.password: unknown setting (got (value hidden)); a secret is never written in the configuration: put it in a file (mode 0600) and set mqtt.passwordFile to its path (${file} line 3)`,
+    );
+    expect(message).toContain('mqtt.privateKey: unknown setting (got (value hidden))');
+    expect(message).toContain(
+      'mqtt.auth: unknown setting (got {"token":"(value hidden)","user":"bob"})',
+    );
+    expect(message).toContain('trust.secret: unknown setting (got (value hidden))');
+    expect(message).not.toMatch(/hunter|12345/);
+  });
+
+  it('hides the password of a broker URL set by a variable', () => {
+    writeFileSync(file, 'gate: { site: north, id: g1 }\n');
+    const message = refusal(file, { RIDERGATE_MQTT_URL: 'ftp://u:hunter2@broker' });
+    expect(message).toContain('mqtt.url: got "ftp://u:***@broker/"');
+    expect(message).toContain('(from RIDERGATE_MQTT_URL)');
+    expect(message).not.toContain('hunter2');
+  });
+
   it('finds close names by letter case first, then by a small edit distance', () => {
     expect(closestName('pulseMS', ['pin', 'pulseMs'])).toBe('pulseMs');
     expect(closestName('retentionDay', ['path', 'retentionDays'])).toBe('retentionDays');
