@@ -1,19 +1,27 @@
 import { connect, type IClientOptions, type ISubscriptionMap, type MqttClient } from 'mqtt';
-import type { Clock } from '../clock.js';
 import { RidergateError } from '../errors.js';
 import type { GateEvent } from '../event.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/types.js';
 import { buildClientOptions, checkBrokerUrl, jitterMs, redactUrl } from './client-options.js';
-import { ConflictDetector, type ConflictSettings } from './conflict-detector.js';
+import { ConflictDetector } from './conflict-detector.js';
+import {
+  type LinkStats,
+  MAX_FLEET_PAYLOAD_BYTES,
+  type MqttLinkDeps,
+  type MqttLinkOptions,
+} from './link-types.js';
+import { clientHeld, seconds, withTimeout } from './link-util.js';
 import { OutboxPump, undeliverableError } from './outbox-pump.js';
 import { ReplayMarker } from './replay-marker.js';
 import { DEFAULT_RETAINED_WAIT_MS, RetainedProbes } from './retained-probe.js';
-import { dispatchMessage, type MqttSubscription } from './subscriptions.js';
+import { dispatchMessage } from './subscriptions.js';
 import { ConnectionSupervisor, DEFAULT_REBUILD_AFTER_SEC } from './supervisor.js';
 import { tlsHint } from './tls-hint.js';
 import { type FleetTopics, fleetTopics, type GateTopics, gateTopics } from './topics.js';
 import { TrackedPublisher } from './tracked-publish.js';
+
+export type { LinkAlarmReason, LinkStats, MqttLinkDeps, MqttLinkOptions } from './link-types.js';
+export { MAX_FLEET_PAYLOAD_BYTES } from './link-types.js';
 
 /** Settings key of the connection counter sent as `session` in status messages. */
 export const SESSION_KEY = 'mqtt.session';
@@ -26,126 +34,6 @@ const PUBLISH_TIMEOUT_MS = 10_000;
 
 /** Longest wait for the `offline` status and the DISCONNECT at stop. */
 const STOP_TIMEOUT_MS = 3_000;
-
-/** Settings of the link; `mqtt` section of the configuration plus what the daemon knows. */
-export interface MqttLinkOptions {
-  /** Broker URL: `mqtt://`, `mqtts://`, `tcp://`, `tls://`, `ws://`, `wss://`. */
-  url: string;
-  /** Default `{site}-{gate}`, so the broker can confine each gate to its own topics. */
-  clientId?: string;
-  username?: string;
-  password?: string;
-  /** Topic prefix, e.g. `ridergate/v1`. */
-  prefix: string;
-  site: string;
-  gate: string;
-  /** Telemetry period, seconds. Not validated here. */
-  telemetrySec: number;
-  /** PEM files for TLS, read at start. */
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  /** Turns broker certificate verification off (`mqtt.tlsInsecure`); default false. */
-  tlsInsecure?: boolean | undefined;
-  /** Software version, published in `info`. */
-  version: string;
-  /** Hash of the effective configuration, published in `info`. */
-  configHash?: string;
-  /** Version of the trust list in force, read each time `info` is published. */
-  trustVersion?: () => number | undefined;
-  /** Device drivers and profiles in use, e.g. `{ scanner: 'serial', relay: 'onoff' }`. */
-  devices?: Record<string, string>;
-  /** Process start, ms since the epoch; published in `info` as `bootTs`. */
-  bootMs: number;
-  /** Bounds of the random wait between reconnection attempts, ms; default 1000–5000. */
-  reconnectMinMs?: number;
-  reconnectMaxMs?: number;
-  /** Wait for the broker's CONNACK, ms; default 10000. */
-  connectTimeoutMs?: number;
-  /** MQTT keepalive, seconds; the broker sends the will after 1.5 × this. Default 30. */
-  keepaliveSec?: number;
-  /**
-   * Time without a connection after which the client is torn down and built again with fresh
-   * options (`mqtt.rebuildAfterSec`), seconds; default {@link DEFAULT_REBUILD_AFTER_SEC}.
-   */
-  rebuildAfterSec?: number;
-  /** Thresholds of the client id conflict heuristic (field case M1); see CONFLICT_DEFAULTS. */
-  clientIdConflict?: Partial<ConflictSettings>;
-  /** Most outbox events published per second while a backlog drains; default 200. */
-  drainPerSec?: number;
-  /**
-   * Largest event payload (JSON, bytes) published; a larger event is set aside at once with an
-   * `event_undeliverable` alarm. Keep it at or below the broker's limit (mosquitto:
-   * `message_size_limit`), which a broker may enforce by acknowledging and dropping the
-   * message: the gate could not tell. Default {@link DEFAULT_MAX_EVENT_BYTES}.
-   */
-  maxEventBytes?: number;
-  /** Wait for an event's PUBACK before the publish counts as failed, ms; default 10000. */
-  publishTimeoutMs?: number;
-  /** Failed publishes of one event before it is set aside; default 3. */
-  maxPublishAttempts?: number;
-  /**
-   * Wait for a retained copy after the SUBACK in {@link MqttLink.heldRetained}, ms; default
-   * {@link DEFAULT_RETAINED_WAIT_MS}. Internal: not in the configuration.
-   */
-  retainedWaitMs?: number;
-}
-
-/** Why the link raises an alarm. */
-export type LinkAlarmReason = 'client_id_conflict' | 'event_undeliverable';
-
-/** What the link uses from the rest of the gate. */
-export interface MqttLinkDeps {
-  /**
-   * The outbox (undelivered events) and the persisted session counter. `setAside` (SqliteStore
-   * has it) takes an undeliverable event out of the outbox for good; without it the event is
-   * skipped until the process restarts.
-   */
-  store: Store & { setAside?: (id: string) => Promise<void> };
-  /** Health figures for the telemetry topic (see TelemetryBuilder); `ts` is set at sending. */
-  telemetry: () => object | Promise<object>;
-  clock: Clock;
-  /**
-   * Receives a trust list published on `{p}/_fleet/trust` (a compact JWS). The link only bounds
-   * its size; the receiver verifies it. Never called for a payload over MAX_FLEET_PAYLOAD_BYTES.
-   */
-  onTrustList?: (jws: string, source: string) => Promise<void>;
-  /**
-   * Called once per episode of a condition operations must act on: `client_id_conflict`
-   * (another client uses this gate's client id; `detail` names it) or `event_undeliverable`
-   * (an event was set aside, once per event; `detail` names its seq and id).
-   * A rejection or throw is logged, never passed on.
-   */
-  onAlarm?: (reason: LinkAlarmReason, detail: string) => void | Promise<void>;
-  /**
-   * Topics subscribed at every connection (commands, revocation lists), each message handed to
-   * its handler from the link's one `message` listener (field case M3).
-   */
-  subscriptions?: readonly MqttSubscription[];
-}
-
-/** Largest fleet message (trust list) accepted, bytes; a larger one is dropped and logged. */
-export const MAX_FLEET_PAYLOAD_BYTES = 2 * 1024 * 1024;
-
-/** Counters of the link, for telemetry and `doctor`. */
-export interface LinkStats {
-  connected: boolean;
-  /** Session number of the current (or last) connection; 0 before the first. */
-  session: number;
-  connects: number;
-  disconnects: number;
-  eventsPublished: number;
-  publishFailures: number;
-  /** Events set aside as undeliverable since start (field case M4). */
-  eventsSetAside: number;
-  /** Messages held in the MQTT client's memory (queued or awaiting PUBACK); stays ~0 offline. */
-  clientHeld: number;
-  telemetrySent: number;
-  /** Times the client was torn down and built again after a long time without a connection. */
-  rebuilds: number;
-  /** True while another client with the same id is suspected (field case M1). */
-  clientIdConflict: boolean;
-}
 
 type StatusState = 'online' | 'offline' | 'lost';
 
@@ -651,23 +539,4 @@ export class MqttLink {
       return 0;
     }
   }
-}
-
-/** Messages in the client's memory: queued while offline, or awaiting their acknowledgement. */
-function clientHeld(client: MqttClient): number {
-  return client.queue.length + Object.keys(client.outgoing).length;
-}
-
-/** `1500` → `1.5 s`, `60000` → `60 s`. */
-function seconds(ms: number): string {
-  return `${Math.round(ms / 100) / 10} s`;
-}
-
-/** Rejects when `promise` has not settled within `ms`. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
