@@ -30,7 +30,8 @@ const { FleetState } = await import('../dist/fleet/fleet-state.js');
 const { fleetFilters } = await import('../dist/fleet/topic.js');
 const { writeKeyPair, readPrivateKey } = await import('../dist/token/keys.js');
 const { signTrustList } = await import('../dist/trust/signed-trust-list.js');
-const { rssOf, startMosquitto } = await import('./fleet-sim-broker.mjs');
+const { startMosquitto } = await import('./bench/broker.mjs');
+const { rssOf } = await import('./bench/lib.mjs');
 
 const GATES_PER_WORKER = 125;
 const PROBE_EVERY_MS = 100;
@@ -179,8 +180,13 @@ async function main() {
   tempDir = dir;
   const broker =
     opts.url === undefined
-      ? await startMosquitto(dir, opts.ws, children).catch((err) => fail(err.message))
+      ? await startMosquitto({
+          // A fleet needs more connections and queued messages than the defaults allow.
+          config: ['max_connections -1', 'max_queued_messages 10000'],
+          ws: opts.ws,
+        }).catch((err) => fail(err.message))
       : undefined;
+  if (broker !== undefined) children.push(broker.child);
   const url = opts.url ?? broker.url;
   const keys = await provision(dir);
   const ops = await startOps(url, opts.prefix);
@@ -246,7 +252,7 @@ async function main() {
   report.scansFed = sum(workers, 'scans') - before.scans;
   report.offlineAfterStop = ops.fleet.list().filter((g) => g.state === 'offline').length;
   await ops.client.endAsync();
-  broker?.child.kill('SIGTERM');
+  await broker?.stop();
   rmSync(dir, { recursive: true, force: true });
   print(opts, report);
 }
@@ -297,7 +303,7 @@ function buildReport({
     rssMb: {
       simulator: round(simRss / 2 ** 20),
       perGate: round(simRss / 2 ** 20 / opts.gates, 2),
-      mosquitto: broker ? round(rssOf(broker.child.pid) / 2 ** 20) : null,
+      mosquitto: broker ? round((rssOf(broker.pid) ?? 0) / 2 ** 20) : null,
     },
     rejected: ops.fleet.counts.rejected,
   };

@@ -18,16 +18,18 @@ export function mosquittoMissing() {
 
 /**
  * Starts mosquitto (anonymous, no persistence) and resolves once it accepts connections.
- * @returns `{ url, port, pid, stop() }`
+ * @param opts.config extra mosquitto.conf lines (default: `max_queued_messages 0`)
+ * @param opts.ws also listen for MQTT over WebSocket on another free port
+ * @returns `{ url, wsUrl, port, pid, child, stop() }`
  */
-export async function startMosquitto() {
+export async function startMosquitto({ config = ['max_queued_messages 0'], ws = false } = {}) {
   const port = await freePort();
+  const wsPort = ws ? await freePort() : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'ridergate-bench-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(
-    conf,
-    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n`,
-  );
+  const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false'];
+  if (wsPort !== undefined) lines.push(`listener ${wsPort} 127.0.0.1`, 'protocol websockets');
+  writeFileSync(conf, `${[...lines, ...config].join('\n')}\n`);
   const child = spawn(MOSQUITTO_BIN, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => {
@@ -55,7 +57,8 @@ export async function startMosquitto() {
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  return { url: `mqtt://127.0.0.1:${port}`, port, pid: child.pid, stop };
+  const wsUrl = wsPort === undefined ? undefined : `ws://127.0.0.1:${wsPort}`;
+  return { url: `mqtt://127.0.0.1:${port}`, wsUrl, port, pid: child.pid, child, stop };
 }
 
 /** A TCP port that was free a moment ago. */

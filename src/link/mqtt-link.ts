@@ -14,7 +14,7 @@ import { clientHeld, seconds, withTimeout } from './link-util.js';
 import { OutboxPump, undeliverableError } from './outbox-pump.js';
 import { ReplayMarker } from './replay-marker.js';
 import { DEFAULT_RETAINED_WAIT_MS, RetainedProbes } from './retained-probe.js';
-import { dispatchMessage } from './subscriptions.js';
+import { dispatchMessage, type MqttSubscription } from './subscriptions.js';
 import { ConnectionSupervisor, DEFAULT_REBUILD_AFTER_SEC } from './supervisor.js';
 import { tlsHint } from './tls-hint.js';
 import { type FleetTopics, fleetTopics, type GateTopics, gateTopics } from './topics.js';
@@ -65,6 +65,8 @@ export class MqttLink {
   private readonly clientId: string;
   /** The trust list being handled, if any: lists are handled one after the other. */
   private trustQueue: Promise<void> = Promise.resolve();
+  /** Every topic subscribed at each connection: the caller's, and the fleet trust list. */
+  private readonly subscriptions: readonly MqttSubscription[];
   private readonly supervisor: ConnectionSupervisor;
   /** Clients torn down by the supervisor: what they still emit is ignored. */
   private readonly retired = new WeakSet<MqttClient>();
@@ -87,6 +89,8 @@ export class MqttLink {
     this.topics = gateTopics(options.prefix, options.site, options.gate);
     this.fleet = fleetTopics(options.prefix);
     this.clientId = options.clientId ?? `${options.site}-${options.gate}`;
+    const trust = this.trustSubscription();
+    this.subscriptions = [...(deps.subscriptions ?? []), ...(trust === undefined ? [] : [trust])];
     this.conflict = new ConflictDetector(options.clientIdConflict);
     this.pump = new OutboxPump({
       store: deps.store,
@@ -235,7 +239,7 @@ export class MqttLink {
   async heldRetained(topic: string, payload: Buffer): Promise<boolean> {
     const client = this.client;
     if (client === undefined || !this.isConnected()) throw new Error('not connected');
-    const qos = this.deps.subscriptions?.find((s) => s.topic === topic)?.qos ?? 1;
+    const qos = this.subscriptions.find((s) => s.topic === topic)?.qos ?? 1;
     const probe = this.probes.start(topic, payload);
     // mqtt.js skips a subscription it already holds unless `resubscribe` is set.
     // (mqtt.js's type cannot express its own `resubscribe` key beside the topics.)
@@ -309,37 +313,35 @@ export class MqttLink {
     client.on('message', (topic, payload, packet) => {
       // The retained copy a probe asked for (heldRetained): an echo, not a new message.
       if (packet.retain && this.probes.offer(topic, payload)) return;
-      const sub = this.deps.subscriptions?.find((s) => s.topic === topic);
+      const sub = this.subscriptions.find((s) => s.topic === topic);
       if (sub !== undefined)
         void dispatchMessage(sub, payload, { topic, retain: packet.retain }, this.log);
-      else void this.onMessage(topic, payload);
     });
   }
 
-  private async onMessage(topic: string, payload: Buffer): Promise<void> {
-    if (topic !== this.fleet.trust || this.deps.onTrustList === undefined) return;
-    if (payload.length > MAX_FLEET_PAYLOAD_BYTES) {
-      this.log.warn(
-        { topic, bytes: payload.length, limit: MAX_FLEET_PAYLOAD_BYTES },
-        'fleet message too large, dropped',
-      );
-      return;
-    }
+  /**
+   * The fleet trust list topic, when a receiver is given: bounded by MAX_FLEET_PAYLOAD_BYTES,
+   * one list at a time in arrival order, and `info` (retained, read across the fleet) published
+   * again only when the version in force changed, never for a refused, replayed or repeated
+   * list: anyone may publish here.
+   */
+  private trustSubscription(): MqttSubscription | undefined {
     const onTrustList = this.deps.onTrustList;
-    // One list at a time, in arrival order, so that the version compared below is this list's.
-    const handled = this.trustQueue.then(async () => {
-      try {
-        // `info` is retained and read across the fleet: republish it only when the version in
-        // force changed, never for a refused, replayed or repeated list (anyone may publish here).
-        const before = this.options.trustVersion?.();
-        await onTrustList(payload.toString('utf8'), topic);
-        if (this.options.trustVersion?.() !== before) await this.publishInfo();
-      } catch (err) {
-        this.log.error({ err, topic }, 'fleet message not handled');
-      }
-    });
-    this.trustQueue = handled;
-    await handled;
+    if (onTrustList === undefined) return undefined;
+    const topic = this.fleet.trust;
+    return {
+      topic,
+      maxBytes: MAX_FLEET_PAYLOAD_BYTES,
+      handle: (payload) => {
+        const handled = this.trustQueue.then(async () => {
+          const before = this.options.trustVersion?.();
+          await onTrustList(payload.toString('utf8'), topic);
+          if (this.options.trustVersion?.() !== before) await this.publishInfo();
+        });
+        this.trustQueue = handled.catch(() => undefined);
+        return handled;
+      },
+    };
   }
 
   /** Publishes `info` again (retained), e.g. after a new trust list took effect. */
@@ -372,14 +374,9 @@ export class MqttLink {
       this.log.warn({ err }, 'status not published');
     }
     this.pump.notify();
-    if (this.deps.onTrustList !== undefined) {
-      // Clean sessions forget subscriptions: subscribe at every connection. The retained list
-      // arrives at once.
-      client.subscribeAsync(this.fleet.trust, { qos: 1 }).catch((err: unknown) => {
-        this.log.warn({ err, topic: this.fleet.trust }, 'fleet subscription failed');
-      });
-    }
-    for (const sub of this.deps.subscriptions ?? []) {
+    // Clean sessions forget subscriptions: subscribe at every connection. Retained messages
+    // (the trust list, the revocation snapshot) arrive at once.
+    for (const sub of this.subscriptions) {
       client.subscribeAsync(sub.topic, { qos: sub.qos ?? 1 }).catch((err: unknown) => {
         this.log.warn({ err, topic: sub.topic }, 'subscription failed');
       });
