@@ -39,7 +39,7 @@ export function isPermanent(err: unknown): boolean {
 export interface AsideRetriesDeps {
   store: SetAsideStore & Pick<Store, 'markDelivered'>;
   /** Publishes one event; resolves on the broker's acknowledgement. */
-  publish: (event: GateEvent) => Promise<void>;
+  publish: (event: GateEvent, options: { backlog: true }) => Promise<void>;
   canPublish: () => boolean;
   /** Whether the event, as it would be published now, is within the size limit. */
   fits: (event: GateEvent) => boolean;
@@ -65,9 +65,9 @@ export type RetryOutcome = 'none_due' | 'delivered' | 'failed';
  *
  * The caller (the outbox pump) retries only while connected and once the outbox is empty, one
  * event at a time, so an event that makes the broker drop the connection costs at most one
- * disconnect per backoff step and never holds up the outbox. A retry that is acknowledged
- * marks the event delivered and logs one info line; a failed one moves the backoff on and
- * logs a warning, never a new alarm.
+ * disconnect per backoff step and never holds up the outbox. A retry is published as a
+ * backlog event (`replay: true`); one that is acknowledged marks the event delivered and logs
+ * one info line; a failed one moves the backoff on and logs a warning, never a new alarm.
  */
 export class AsideRetries {
   private readonly deps: AsideRetriesDeps;
@@ -100,7 +100,8 @@ export class AsideRetries {
     if (!this.deps.canPublish()) return 'failed';
     this.retries += 1;
     try {
-      await this.deps.publish(due.event);
+      // However soon it goes, a set-aside event is history: it comes from a backlog.
+      await this.deps.publish(due.event, { backlog: true });
     } catch (err) {
       await this.failed(due, err);
       return 'failed';

@@ -99,7 +99,7 @@ export class MqttLink {
     this.conflict = new ConflictDetector(options.clientIdConflict);
     this.pump = new OutboxPump({
       store: deps.store,
-      publish: (event) => this.publishEvent(event),
+      publish: (event, opts) => this.publishEvent(event, opts?.backlog === true),
       canPublish: () => this.isConnected(),
       onSetAside: (_event, detail) => this.raiseUndeliverable(detail),
       // A set-aside event is retried late: it goes with `replay: true`.
@@ -459,10 +459,11 @@ export class MqttLink {
     }
   }
 
-  private async publishEvent(event: GateEvent): Promise<void> {
+  /** Publishes an outbox event; `fromBacklog` marks it `replay: true` whatever its age. */
+  private async publishEvent(event: GateEvent, fromBacklog = false): Promise<void> {
     const client = this.client;
     if (client === undefined) throw new Error('link stopped');
-    const backlog = this.replay.isReplay(event.ts, this.deps.clock.nowMs());
+    const backlog = fromBacklog || this.replay.isReplay(event.ts, this.deps.clock.nowMs());
     const payload = eventPayload(event, backlog);
     const bytes = Buffer.byteLength(payload);
     const limit = this.maxEventBytes();

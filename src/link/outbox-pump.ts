@@ -32,8 +32,9 @@ export interface OutboxPumpDeps {
   /**
    * Publishes one event; resolves on the broker's acknowledgement (PUBACK), rejects on failure.
    * A rejection made by {@link undeliverableError} sets the event aside at once, as refused.
+   * `backlog` (retries of set-aside events) asks for `replay: true` whatever the event's age.
    */
-  publish: (event: GateEvent) => Promise<void>;
+  publish: (event: GateEvent, options?: { backlog: true }) => Promise<void>;
   /** False while the link cannot publish: disconnected or stopping. */
   canPublish: () => boolean;
   /**

@@ -105,7 +105,7 @@ class MemoryOutbox implements Pick<Store, 'undelivered' | 'markDelivered'>, SetA
 /** What the broker side sees: events acknowledged, in order, and every publish attempted. */
 interface Wire {
   acked: number[];
-  attempts: { seq: number; atMs: number }[];
+  attempts: { seq: number; atMs: number; backlog: boolean }[];
   alarms: string[];
   /** seqs whose publish fails as if the connection dropped while in flight. */
   dropping: Set<number>;
@@ -133,8 +133,8 @@ function startPump(): OutboxPump {
   const bytes = (event: GateEvent) => Buffer.byteLength(JSON.stringify({ ...event, replay: true }));
   const pump = new OutboxPump({
     store,
-    publish: async (event) => {
-      wire.attempts.push({ seq: event.seq, atMs: Date.now() });
+    publish: async (event, options) => {
+      wire.attempts.push({ seq: event.seq, atMs: Date.now(), backlog: options?.backlog === true });
       if (bytes(event) > wire.maxBytes) {
         throw undeliverableError(`${bytes(event)} bytes, over mqtt.maxEventBytes`, {});
       }
@@ -202,6 +202,13 @@ describe('OutboxPump: set-aside events get another chance (field case M4)', () =
     await until(11 * MIN_MS);
     expect(wire.acked).toEqual([1, 3, 2]);
     expect(attemptsOf(2).at(-1)).toBe(11 * MIN_MS);
+    // The retry goes as a backlog event (`replay: true`); the first three did not ask for it.
+    expect(wire.attempts.filter((a) => a.seq === 2).map((a) => a.backlog)).toEqual([
+      false,
+      false,
+      false,
+      true,
+    ]);
     expect(store.isDelivered(second as GateEvent)).toBe(true);
     expect(await store.setAsideCounts()).toEqual({ suspected: 0, refused: 0 });
     expect(wire.alarms).toHaveLength(1);
