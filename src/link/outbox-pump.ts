@@ -261,7 +261,12 @@ export class OutboxPump {
   }
 
   /** The alarm's detail: what happened, and when the event gets another chance. */
-  private setAsideDetail(event: GateEvent, kind: SetAsideKind, attempts: number, why: string) {
+  private setAsideDetail(
+    event: GateEvent,
+    kind: SetAsideKind,
+    attempts: number,
+    why: string,
+  ): string {
     const which = `event seq ${event.seq} (id ${event.id})`;
     if (kind === 'refused') {
       return (
@@ -272,9 +277,9 @@ export class OutboxPump {
     const minMs = this.deps.asideRetryMinMs ?? ASIDE_RETRY_MIN_MS;
     const maxMs = this.deps.asideRetryMaxMs ?? ASIDE_RETRY_MAX_MS;
     return (
-      `${which} set aside after ${attempts} failed publishes (last: ${why}); the connection ` +
-      'dropped each time it was in flight: a flaky network, or a broker that refuses it; ' +
-      `it stays in the journal and is retried when the outbox is empty, first after ` +
+      `${which} set aside after ${attempts} failed publishes (last: ${why}): a flaky ` +
+      'network, or a broker that refuses it; it stays in the journal and is retried when ' +
+      'the outbox is empty, first after ' +
       `${describeDelay(minMs)}, then at doubling intervals up to ${describeDelay(maxMs)}`
     );
   }
