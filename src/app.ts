@@ -329,6 +329,7 @@ export class GateApp {
         storeDir: dirname(this.config.store.path),
         outboxDepth: () => this.store.outboxDepth(),
         oldestUndeliveredTs: () => this.store.oldestUndeliveredTs(),
+        setAside: () => this.store.setAsideCounts(),
         scanner: () => this.scanner.stats(),
         lastScanTs: () => this.gate?.counters.lastScanTs,
         counts: () => this.gate?.counters.snapshot() ?? { events: {}, denials: {} },

@@ -21,6 +21,7 @@ const CSV_COLUMNS = [
   'decision_us',
   'clock',
   'delivered',
+  'set_aside',
 ] as const;
 
 /** The formatter for `format`. */
@@ -44,7 +45,29 @@ function fields(row: JournalRow): Record<(typeof CSV_COLUMNS)[number], string> {
     decision_us: e.decisionUs === undefined ? '' : String(e.decisionUs),
     clock: e.clock,
     delivered: row.deliveredAt === undefined ? '' : new Date(row.deliveredAt).toISOString(),
+    set_aside: row.setAside?.kind ?? '',
   };
+}
+
+/** The JSON form of a set-aside state: times in ms, like `deliveredAt`. */
+function setAsideJson(row: JournalRow): Record<string, unknown> | undefined {
+  const aside = row.setAside;
+  if (aside === undefined) return undefined;
+  return {
+    kind: aside.kind,
+    at: aside.atMs,
+    retries: aside.retries,
+    ...(aside.retryAtMs === undefined ? {} : { nextRetryAt: aside.retryAtMs }),
+  };
+}
+
+/** ` [set aside: suspected, next retry …]` after a table row; empty for other events. */
+function setAsideNote(row: JournalRow): string {
+  const aside = row.setAside;
+  if (aside === undefined) return '';
+  if (aside.kind === 'refused') return ' [set aside: refused, over mqtt.maxEventBytes]';
+  const next = aside.retryAtMs === undefined ? 'due' : new Date(aside.retryAtMs).toISOString();
+  return ` [set aside: suspected, next retry ${next}]`;
 }
 
 /** RFC 4180: quote a field holding a comma, quote or line break; double inner quotes. */
@@ -67,8 +90,12 @@ function jsonFormatter(): EventFormatter {
   return {
     head: () => '[',
     row: (row, index) => {
-      const item =
-        row.deliveredAt === undefined ? row.event : { ...row.event, deliveredAt: row.deliveredAt };
+      const setAside = setAsideJson(row);
+      const item = {
+        ...row.event,
+        ...(row.deliveredAt === undefined ? {} : { deliveredAt: row.deliveredAt }),
+        ...(setAside === undefined ? {} : { setAside }),
+      };
       return `${index === 0 ? '\n' : ',\n'}${JSON.stringify(item)}`;
     },
     tail: (count) => (count === 0 ? ']\n' : '\n]\n'),
@@ -84,13 +111,19 @@ function cell(value: string, width: number): string {
 
 function tableFormatter(): EventFormatter {
   const widths = { time: 24, seq: 8, type: 11, reason: 17, iss: 14, sub: 18, cti: 16 };
+  let setAside = 0;
   return {
     head: () =>
       `${cell('time (UTC)', widths.time)} ${cell('seq', widths.seq)} ${cell('type', widths.type)} ${cell('reason', widths.reason)} ${cell('issuer', widths.iss)} ${cell('rider', widths.sub)} ${cell('token', widths.cti)}\n`,
     row: (row) => {
       const f = fields(row);
-      return `${cell(f.time, widths.time)} ${cell(f.seq, widths.seq)} ${cell(f.type, widths.type)} ${cell(f.reason, widths.reason)} ${cell(f.iss, widths.iss)} ${cell(f.sub, widths.sub)} ${cell(f.cti, widths.cti)}\n`;
+      if (row.setAside !== undefined) setAside += 1;
+      return `${cell(f.time, widths.time)} ${cell(f.seq, widths.seq)} ${cell(f.type, widths.type)} ${cell(f.reason, widths.reason)} ${cell(f.iss, widths.iss)} ${cell(f.sub, widths.sub)} ${cell(f.cti, widths.cti)}${setAsideNote(row)}\n`;
     },
-    tail: (count) => `${count} event${count === 1 ? '' : 's'}\n`,
+    tail: (count) => {
+      const events = `${count} event${count === 1 ? '' : 's'}`;
+      if (setAside === 0) return `${events}\n`;
+      return `${events}, ${setAside} set aside (not delivered to operations yet: see ridergate events requeue)\n`;
+    },
   };
 }

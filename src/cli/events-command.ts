@@ -4,6 +4,7 @@ import { RidergateError } from '../errors.js';
 import type { EventType } from '../event.js';
 import { type JournalFilter, readJournal } from '../store/journal-reader.js';
 import { type EventFormat, eventFormatter } from './event-format.js';
+import { registerRequeueCommand } from './requeue-command.js';
 
 const EVENT_TYPES: readonly EventType[] = [
   'admit',
@@ -23,14 +24,15 @@ interface EventsFlags {
   until?: string;
   type?: string;
   sub?: string;
+  setAside?: boolean;
   format: string;
 }
 
 export function registerEventsCommand(program: Command): void {
-  program
+  const events = program
     .command('events')
     .description(
-      "list or export the gate's journal: the visitor register (read-only, safe while the gate runs)",
+      "list or export the gate's journal: the visitor register (the listing is read-only, safe while the gate runs)",
     )
     .option('-c, --config <file>', 'configuration file (for store.path)', DEFAULT_CONFIG_PATH)
     .option('--store <file>', 'read this database instead of the configured one')
@@ -41,6 +43,7 @@ export function registerEventsCommand(program: Command): void {
     .option('--until <time>', 'before this time (same forms)')
     .option('--type <types>', `comma-separated event types: ${EVENT_TYPES.join(', ')}`)
     .option('--sub <rider>', "only this rider's events")
+    .option('--set-aside', 'only events set aside, not yet delivered to operations (see requeue)')
     .option('--format <format>', 'table, csv or json', 'table')
     .action(async (flags: EventsFlags) => {
       const format = parseFormat(flags.format);
@@ -55,6 +58,7 @@ export function registerEventsCommand(program: Command): void {
       }
       await write(formatter.tail(count));
     });
+  registerRequeueCommand(events);
 }
 
 /** Writes to stdout and waits when its buffer is full, so memory stays flat on a long export. */
@@ -87,6 +91,7 @@ function parseFilter(flags: EventsFlags): JournalFilter {
       throw new RidergateError('usage', '--sub: expected 1 to 256 characters');
     filter.sub = flags.sub;
   }
+  if (flags.setAside === true) filter.setAside = true;
   return filter;
 }
 

@@ -131,8 +131,9 @@ export const ConfigSchema = T.Object(
         /** Most outbox events published per second while a backlog drains; default 200. */
         drainPerSec: T.Optional(T.Integer({ minimum: 1, maximum: 10_000 })),
         /**
-         * Largest event payload published, bytes; a larger event is set aside with an
-         * `event_undeliverable` alarm. Keep it at or below the broker's limit; default 16384.
+         * Largest event payload published, bytes; a larger event is set aside as refused with
+         * an `event_undeliverable` alarm, and delivered after a start with a limit it fits.
+         * Keep it at or below the broker's limit; default 16384.
          */
         maxEventBytes: T.Optional(T.Integer({ minimum: 1024, maximum: 268_435_455 })),
         caFile: T.Optional(T.String({ minLength: 1 })),

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { Store } from '../store/types.js';
+import type { SetAsideStore, Store } from '../store/types.js';
 import type { ConflictSettings } from './conflict-detector.js';
 import type { MqttSubscription } from './subscriptions.js';
 
@@ -55,16 +55,29 @@ export interface MqttLinkOptions {
   /** Most outbox events published per second while a backlog drains; default 200. */
   drainPerSec?: number;
   /**
-   * Largest event payload (JSON, bytes) published; a larger event is set aside at once with an
-   * `event_undeliverable` alarm. Keep it at or below the broker's limit (mosquitto:
-   * `message_size_limit`), which a broker may enforce by acknowledging and dropping the
-   * message: the gate could not tell. Default {@link DEFAULT_MAX_EVENT_BYTES}.
+   * Largest event payload (JSON, bytes) published; a larger event is set aside at once as
+   * refused, with an `event_undeliverable` alarm, and delivered after a start with a limit it
+   * fits. Keep it at or below the broker's limit (mosquitto: `message_size_limit`), which a
+   * broker may enforce by acknowledging and dropping the message: the gate could not tell.
+   * Default {@link DEFAULT_MAX_EVENT_BYTES}.
    */
   maxEventBytes?: number;
   /** Wait for an event's PUBACK before the publish counts as failed, ms; default 10000. */
   publishTimeoutMs?: number;
-  /** Failed publishes of one event before it is set aside; default 3. */
+  /** Failed publishes of one event before it is set aside as suspected; default 3. */
   maxPublishAttempts?: number;
+  /**
+   * Time between two rounds of retries of set-aside events while connected, ms; default
+   * 60000 (DEFAULT_SWEEP_MS). Internal: not in the configuration.
+   */
+  asideSweepMs?: number;
+  /**
+   * First retry of a suspected event after this long, ms; then doubling up to
+   * `asideRetryMaxMs`. Defaults 10 minutes and 24 hours (aside-retries.ts). Internal: not in
+   * the configuration.
+   */
+  asideRetryMinMs?: number;
+  asideRetryMaxMs?: number;
   /**
    * Wait for a retained copy after the SUBACK in {@link MqttLink.heldRetained}, ms; default
    * {@link DEFAULT_RETAINED_WAIT_MS}. Internal: not in the configuration.
@@ -78,11 +91,11 @@ export type LinkAlarmReason = 'client_id_conflict' | 'event_undeliverable';
 /** What the link uses from the rest of the gate. */
 export interface MqttLinkDeps {
   /**
-   * The outbox (undelivered events) and the persisted session counter. `setAside` (SqliteStore
-   * has it) takes an undeliverable event out of the outbox for good; without it the event is
-   * skipped until the process restarts.
+   * The outbox (undelivered events) and the persisted session counter. The set-aside methods
+   * (SqliteStore has them) keep set-aside events and their retry schedule; without them such an
+   * event is skipped until the process restarts.
    */
-  store: Store & { setAside?: (id: string) => Promise<void> };
+  store: Store & Partial<SetAsideStore>;
   /** Health figures for the telemetry topic (see TelemetryBuilder); `ts` is set at sending. */
   telemetry: () => object | Promise<object>;
   clock: Clock;
@@ -94,7 +107,8 @@ export interface MqttLinkDeps {
   /**
    * Called once per episode of a condition operations must act on: `client_id_conflict`
    * (another client uses this gate's client id; `detail` names it) or `event_undeliverable`
-   * (an event was set aside, once per event; `detail` names its seq and id).
+   * (an event was set aside, once per event, not again at its failed retries; `detail` names
+   * its seq and id, the kind and when it is retried).
    * A rejection or throw is logged, never passed on.
    */
   onAlarm?: (reason: LinkAlarmReason, detail: string) => void | Promise<void>;
@@ -117,8 +131,12 @@ export interface LinkStats {
   disconnects: number;
   eventsPublished: number;
   publishFailures: number;
-  /** Events set aside as undeliverable since start (field case M4). */
+  /** Events set aside since start (field case M4). */
   eventsSetAside: number;
+  /** Retries of set-aside events published since start, acknowledged or not. */
+  setAsideRetries: number;
+  /** Set-aside events delivered by a retry since start. */
+  setAsideDelivered: number;
   /** Messages held in the MQTT client's memory (queued or awaiting PUBACK); stays ~0 offline. */
   clientHeld: number;
   telemetrySent: number;

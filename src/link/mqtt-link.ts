@@ -29,6 +29,11 @@ export const SESSION_KEY = 'mqtt.session';
 /** Default largest event payload published, bytes (`mqtt.maxEventBytes`). */
 export const DEFAULT_MAX_EVENT_BYTES = 16_384;
 
+/** An event as published: with `replay: true` when it comes from a backlog. */
+function eventPayload(event: GateEvent, replay: boolean): string {
+  return JSON.stringify(replay ? { ...event, replay: true } : event);
+}
+
 /** Default wait for an event's PUBACK before it counts as a failed publish, ms. */
 const PUBLISH_TIMEOUT_MS = 10_000;
 
@@ -94,12 +99,18 @@ export class MqttLink {
     this.conflict = new ConflictDetector(options.clientIdConflict);
     this.pump = new OutboxPump({
       store: deps.store,
-      publish: (event) => this.publishEvent(event),
+      publish: (event, opts) => this.publishEvent(event, opts?.backlog === true),
       canPublish: () => this.isConnected(),
-      setAside: (event, detail) => this.setAside(event, detail),
+      onSetAside: (_event, detail) => this.raiseUndeliverable(detail),
+      // A set-aside event is retried late: it goes with `replay: true`.
+      fits: (event) => Buffer.byteLength(eventPayload(event, true)) <= this.maxEventBytes(),
+      nowMs: () => deps.clock.nowMs(),
       log: this.log,
       drainPerSec: options.drainPerSec,
       maxAttempts: options.maxPublishAttempts,
+      sweepMs: options.asideSweepMs,
+      asideRetryMinMs: options.asideRetryMinMs,
+      asideRetryMaxMs: options.asideRetryMaxMs,
     });
     this.supervisor = new ConnectionSupervisor({
       rebuildAfterMs: (options.rebuildAfterSec ?? DEFAULT_REBUILD_AFTER_SEC) * 1000,
@@ -121,6 +132,7 @@ export class MqttLink {
     this.nextSession = (await this.readSession()) + 1;
     this.client = this.createClient();
     this.startTelemetry();
+    this.pump.start();
     this.supervisor.start();
     this.log.info({ url: redactUrl(this.options.url), clientId: this.clientId }, 'link started');
   }
@@ -207,6 +219,8 @@ export class MqttLink {
       eventsPublished: this.pump.published,
       publishFailures: this.pump.failures,
       eventsSetAside: this.pump.setAsideCount,
+      setAsideRetries: this.pump.asideStats.retries,
+      setAsideDelivered: this.pump.asideStats.delivered,
       clientHeld: this.client === undefined ? 0 : clientHeld(this.client),
       clientIdConflict: this.conflict.inConflict,
     };
@@ -260,6 +274,8 @@ export class MqttLink {
 
   /** Delivers what the outbox holds (bounded wait), publishes the retained `offline` status when connected, then disconnects cleanly. */
   async stop(): Promise<void> {
+    // No set-aside retry now: one could cost the connection the `offline` status needs.
+    this.pump.stop();
     if (this.isConnected()) {
       // Events journaled just before the stop (field case L1) go out before `offline`, within
       // a bounded wait: what is left stays in the outbox for the next start.
@@ -269,7 +285,6 @@ export class MqttLink {
     }
     this.stopping = true;
     this.supervisor.stop();
-    this.pump.stop();
     this.probes.connectionLost();
     clearTimeout(this.stableTimer);
     clearInterval(this.telemetryTimer);
@@ -373,7 +388,8 @@ export class MqttLink {
     } catch (err) {
       this.log.warn({ err }, 'status not published');
     }
-    this.pump.notify();
+    // The outbox, then the set-aside events due for a retry.
+    this.pump.sweep();
     // Clean sessions forget subscriptions: subscribe at every connection. Retained messages
     // (the trust list, the revocation snapshot) arrive at once.
     for (const sub of this.subscriptions) {
@@ -443,13 +459,14 @@ export class MqttLink {
     }
   }
 
-  private async publishEvent(event: GateEvent): Promise<void> {
+  /** Publishes an outbox event; `fromBacklog` marks it `replay: true` whatever its age. */
+  private async publishEvent(event: GateEvent, fromBacklog = false): Promise<void> {
     const client = this.client;
     if (client === undefined) throw new Error('link stopped');
-    const backlog = this.replay.isReplay(event.ts, this.deps.clock.nowMs());
-    const payload = JSON.stringify(backlog ? { ...event, replay: true } : event);
+    const backlog = fromBacklog || this.replay.isReplay(event.ts, this.deps.clock.nowMs());
+    const payload = eventPayload(event, backlog);
     const bytes = Buffer.byteLength(payload);
-    const limit = this.options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    const limit = this.maxEventBytes();
     if (bytes > limit) {
       throw undeliverableError(`${bytes} bytes, over mqtt.maxEventBytes (${limit})`, {
         bytes,
@@ -461,16 +478,16 @@ export class MqttLink {
     this.log.debug({ seq: event.seq, id: event.id, replay: backlog }, 'event published');
   }
 
-  /** Marks the event set aside in the store, then raises the alarm (once per event). */
-  private async setAside(event: GateEvent, detail: string): Promise<void> {
+  private maxEventBytes(): number {
+    return this.options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  }
+
+  /** The `event_undeliverable` alarm, once per event set aside (the store has it already). */
+  private async raiseUndeliverable(detail: string): Promise<void> {
     try {
-      await this.deps.store.setAside?.(event.id);
-    } finally {
-      try {
-        await this.deps.onAlarm?.('event_undeliverable', detail);
-      } catch (err) {
-        this.log.error({ err, reason: 'event_undeliverable' }, 'alarm not raised');
-      }
+      await this.deps.onAlarm?.('event_undeliverable', detail);
+    } catch (err) {
+      this.log.error({ err, reason: 'event_undeliverable' }, 'alarm not raised');
     }
   }
 

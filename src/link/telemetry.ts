@@ -41,7 +41,12 @@ export interface Telemetry {
   memory: { rssBytes: number; heapUsedBytes: number };
   cpuTempC: number | null;
   diskFreeBytes: number | null;
-  outbox: { depth: number | null; oldestUndeliveredAgeSec: number | null };
+  outbox: {
+    depth: number | null;
+    oldestUndeliveredAgeSec: number | null;
+    /** Events set aside now, out of the outbox (field case M4); null while unreadable. */
+    setAside: { suspected: number; refused: number } | null;
+  };
   scanner: { connected: boolean } & Record<string, unknown>;
   lastScanTs: number | null;
   counts: { byType: Record<string, number>; byReason: Record<string, number> };
@@ -76,6 +81,8 @@ export interface TelemetryProviders {
   outboxDepth?: Maybe<number>;
   /** Time of the oldest undelivered event, ms since the epoch; undefined when none. */
   oldestUndeliveredTs?: Maybe<number | undefined>;
+  /** Events set aside now, by kind. */
+  setAside?: Maybe<{ suspected: number; refused: number }>;
   scanner?: () => { connected: boolean } & object;
   lastScanTs?: () => number | undefined;
   /** Events by type and denials by reason since boot. */
@@ -126,6 +133,7 @@ export class TelemetryBuilder {
         depth: await this.get('outboxDepth', p.outboxDepth, null),
         oldestUndeliveredAgeSec:
           oldest === undefined ? null : Math.max(0, Math.round((nowMs - oldest) / 1000)),
+        setAside: await this.get('setAside', p.setAside, null),
       },
       scanner: await this.get('scanner', p.scanner, { connected: false }),
       lastScanTs: (await this.get('lastScanTs', p.lastScanTs, undefined)) ?? null,

@@ -56,6 +56,22 @@ const MIGRATIONS: readonly string[] = [
   CREATE TABLE command_ids (jti TEXT PRIMARY KEY, exp_sec INTEGER NOT NULL);
   CREATE INDEX command_ids_exp ON command_ids (exp_sec);
   `,
+  // 4: two kinds of set-aside event (field case M4). `refused`: over mqtt.maxEventBytes, never
+  // sent; retried once the limit has been raised above its size. `suspected`: the connection
+  // dropped while it was in flight, time after time; retried with a backoff whose state is kept
+  // here, so that it survives restarts. Rows set aside by an older ridergate (no kind) become
+  // suspected and due at once: a retry checks the size before anything is sent, so an event
+  // that was in fact too large is found refused without reaching the broker.
+  `
+  ALTER TABLE events ADD COLUMN set_aside_kind TEXT
+    CHECK (set_aside_kind IN ('refused', 'suspected'));
+  ALTER TABLE events ADD COLUMN set_aside_retries INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE events ADD COLUMN set_aside_retry_at INTEGER;
+  UPDATE events SET set_aside_kind = 'suspected', set_aside_retry_at = set_aside_at
+    WHERE set_aside_at IS NOT NULL AND delivered_at IS NULL;
+  CREATE INDEX events_aside ON events (set_aside_retry_at, seq)
+    WHERE set_aside_at IS NOT NULL AND delivered_at IS NULL;
+  `,
 ];
 
 /** The schema version this code writes. */
@@ -82,16 +98,17 @@ export async function readSchemaVersion(db: SqliteDb): Promise<number> {
 /**
  * Brings the schema up to {@link CURRENT_SCHEMA_VERSION}, one transaction per migration.
  * Nothing is written to a file of a newer or unreadable version.
+ * @param toVersion stop at this version instead (tests build the files older releases wrote).
  * @returns the version found before migrating (0 for a new file).
  * @throws Error when the file was written by a newer ridergate.
  */
-export async function migrate(db: SqliteDb): Promise<number> {
+export async function migrate(db: SqliteDb, toVersion = CURRENT_SCHEMA_VERSION): Promise<number> {
   const found = await readSchemaVersion(db);
   if (!Number.isInteger(found) || found > CURRENT_SCHEMA_VERSION) {
     throw new Error(`schema version ${found} is newer than ${CURRENT_SCHEMA_VERSION}`);
   }
   await db.exec('CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-  for (let version = found; version < CURRENT_SCHEMA_VERSION; version++) {
+  for (let version = found; version < Math.min(toVersion, CURRENT_SCHEMA_VERSION); version++) {
     await db.exec('BEGIN IMMEDIATE');
     try {
       await db.exec(MIGRATIONS[version] ?? '');

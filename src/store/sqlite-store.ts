@@ -13,7 +13,15 @@ import { CURRENT_SCHEMA_VERSION, LAST_SEQ_KEY } from './schema.js';
 import { DEFAULT_SEQ_BLOCK, SeqCeiling } from './seq-ceiling.js';
 import type { SqliteDb } from './sqlite.js';
 import { storeError } from './store-errors.js';
-import type { ReplayEntry, Store } from './types.js';
+import type {
+  AsideSchedule,
+  ReplayEntry,
+  SetAsideCounts,
+  SetAsideEvent,
+  SetAsideKind,
+  SetAsideStore,
+  Store,
+} from './types.js';
 
 export type { CheckpointResult } from './housekeeping.js';
 export type { StoreRecovery } from './open-store.js';
@@ -27,6 +35,17 @@ export interface PruneCounts {
 
 /** Most `?` placeholders in one `IN (...)` list; SQLite's default limit is far higher. */
 const IN_CHUNK = 500;
+
+/** The rows of the events set aside now: out of the outbox and not delivered since. */
+const ASIDE_NOW = 'WHERE set_aside_at IS NOT NULL AND delivered_at IS NULL';
+
+/** A set-aside row as read by {@link SqliteStore.nextAsideDue}. */
+interface AsideRow {
+  payload: string;
+  set_aside_kind: SetAsideKind | null;
+  set_aside_retries: number;
+  set_aside_retry_at: number | null;
+}
 
 /** Names of `PRAGMA synchronous` values, by number. */
 const SYNCHRONOUS_NAMES: readonly string[] = ['off', 'normal', 'full', 'extra'];
@@ -65,7 +84,7 @@ export interface SqliteStoreOptions {
  * Beside the database it keeps `<path>.seq`, a seq high-water mark written once per block of
  * seqs, so that seqs are never reused even when a corrupt database is replaced.
  */
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, SetAsideStore {
   private readonly path: string;
   private readonly log: Logger;
   private readonly options: SqliteStoreOptions;
@@ -188,26 +207,69 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Takes an event the broker will not take out of the outbox (field case M4). It stays in the
-   * journal, undelivered, and retention never prunes it.
+   * Takes an undelivered event out of the outbox (field case M4): set aside as `aside.kind`,
+   * with no retry made yet. It stays in the journal and retention never prunes it while it is
+   * undelivered.
    */
-  setAside(id: string): Promise<void> {
+  setAside(id: string, aside: AsideSchedule): Promise<void> {
     return this.serial('setAside', async (db) => {
-      await db.run('UPDATE events SET set_aside_at = ? WHERE id = ? AND delivered_at IS NULL', [
-        Date.now(),
-        id,
-      ]);
+      await db.run(
+        'UPDATE events SET set_aside_at = ?, set_aside_kind = ?, set_aside_retries = 0, ' +
+          'set_aside_retry_at = ? WHERE id = ? AND delivered_at IS NULL',
+        [Date.now(), aside.kind, aside.retryAtMs ?? null, id],
+      );
     });
   }
 
-  /** Number of events set aside (see {@link setAside}). */
-  setAsideCount(): Promise<number> {
-    return this.serial('setAsideCount', async (db) => {
-      const row = await db.get<{ n: number }>(
-        'SELECT COUNT(*) AS n FROM events WHERE set_aside_at IS NOT NULL',
+  rescheduleAside(id: string, aside: AsideSchedule & { retries: number }): Promise<void> {
+    return this.serial('rescheduleAside', async (db) => {
+      await db.run(
+        'UPDATE events SET set_aside_kind = ?, set_aside_retries = ?, set_aside_retry_at = ? ' +
+          'WHERE id = ? AND set_aside_at IS NOT NULL AND delivered_at IS NULL',
+        [aside.kind, aside.retries, aside.retryAtMs ?? null, id],
       );
-      return row?.n ?? 0;
     });
+  }
+
+  nextAsideDue(nowMs: number, maxWaitMs: number): Promise<SetAsideEvent | undefined> {
+    return this.serial('nextAsideDue', async (db) => {
+      const row = await db.get<AsideRow>(
+        `SELECT payload, set_aside_kind, set_aside_retries, set_aside_retry_at FROM events ${ASIDE_NOW} ` +
+          "AND COALESCE(set_aside_kind, 'suspected') = 'suspected' " +
+          'AND (set_aside_retry_at IS NULL OR set_aside_retry_at <= ? OR set_aside_retry_at > ?) ' +
+          'ORDER BY set_aside_retry_at, seq LIMIT 1',
+        [nowMs, nowMs + maxWaitMs],
+      );
+      return row === undefined ? undefined : asideEvent(row);
+    });
+  }
+
+  refusedAside(afterSeq: number, limit: number): Promise<GateEvent[]> {
+    return this.serial('refusedAside', async (db) => {
+      const rows = await db.all<{ payload: string }>(
+        `SELECT payload FROM events ${ASIDE_NOW} AND set_aside_kind = 'refused' AND seq > ? ` +
+          'ORDER BY seq LIMIT ?',
+        [afterSeq, limit],
+      );
+      return rows.map((row) => JSON.parse(row.payload) as GateEvent);
+    });
+  }
+
+  setAsideCounts(): Promise<SetAsideCounts> {
+    return this.serial('setAsideCounts', async (db) => {
+      const row = await db.get<{ refused: number | null; all: number }>(
+        "SELECT SUM(set_aside_kind = 'refused') AS refused, COUNT(*) AS 'all' " +
+          `FROM events ${ASIDE_NOW}`,
+      );
+      const refused = row?.refused ?? 0;
+      return { suspected: (row?.all ?? 0) - refused, refused };
+    });
+  }
+
+  /** Number of events set aside now, of either kind (see {@link setAside}). */
+  async setAsideCount(): Promise<number> {
+    const counts = await this.setAsideCounts();
+    return counts.suspected + counts.refused;
   }
 
   /**
@@ -380,6 +442,16 @@ async function nextSeq(db: SqliteDb): Promise<number> {
   const seq = Number(row?.value ?? '0') + 1;
   await db.run(UPSERT_SETTING, [LAST_SEQ_KEY, String(seq)]);
   return seq;
+}
+
+/** A row set aside by an older ridergate has no kind: it counts as suspected. */
+function asideEvent(row: AsideRow): SetAsideEvent {
+  return {
+    event: JSON.parse(row.payload) as GateEvent,
+    kind: row.set_aside_kind ?? 'suspected',
+    retries: row.set_aside_retries,
+    retryAtMs: row.set_aside_retry_at ?? undefined,
+  };
 }
 
 function placeholders(count: number): string {

@@ -1,5 +1,53 @@
 import type { EventDraft, GateEvent } from '../event.js';
 
+/**
+ * Why an event is set aside, out of the outbox (field case M4): `refused` when it is over
+ * `mqtt.maxEventBytes` (known before publishing), `suspected` when the connection dropped while
+ * it was in flight, time after time (the broker may refuse it, or the network was flaky).
+ */
+export type SetAsideKind = 'refused' | 'suspected';
+
+/** The kind of a set-aside event and when it is next retried. */
+export interface AsideSchedule {
+  kind: SetAsideKind;
+  /** Next retry of a suspected event, ms since the epoch; undefined for a refused one. */
+  retryAtMs?: number | undefined;
+}
+
+/** A set-aside event with its retry state. */
+export interface SetAsideEvent extends AsideSchedule {
+  event: GateEvent;
+  /** Failed retries since it was set aside (or requeued). */
+  retries: number;
+}
+
+/** Events set aside now (not delivered since), by kind. */
+export interface SetAsideCounts {
+  suspected: number;
+  refused: number;
+}
+
+/**
+ * What the outbox needs to keep set-aside events and their retry schedule across restarts.
+ * SqliteStore has it; a store without it makes the pump skip such an event until the process
+ * restarts.
+ */
+export interface SetAsideStore {
+  /** Takes an undelivered event out of the outbox, set aside as `aside.kind`, 0 retries. */
+  setAside(id: string, aside: AsideSchedule): Promise<void>;
+  /** After a failed retry: the event's new kind, retry count and next retry time. */
+  rescheduleAside(id: string, aside: AsideSchedule & { retries: number }): Promise<void>;
+  /**
+   * The suspected event to retry first at `nowMs`: its retry time has passed (or is unknown,
+   * or lies more than `maxWaitMs` ahead, which only a wrong clock makes), earliest retry time
+   * first, then seq.
+   */
+  nextAsideDue(nowMs: number, maxWaitMs: number): Promise<SetAsideEvent | undefined>;
+  /** Up to `limit` refused events with a seq above `afterSeq`, in seq order. */
+  refusedAside(afterSeq: number, limit: number): Promise<GateEvent[]>;
+  setAsideCounts(): Promise<SetAsideCounts>;
+}
+
 /** A token use remembered for replay and re-entry checks, keyed on iss + cti. */
 export interface ReplayEntry {
   iss: string;

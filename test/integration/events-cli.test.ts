@@ -68,7 +68,9 @@ describe('ridergate events: the visitor register', () => {
   it('filters by type, rider and time, and quotes CSV fields as RFC 4180 asks', () => {
     const denies = ridergate(['events', '--store', db, '--type', 'deny', '--format', 'csv']);
     const lines = denies.stdout.trimEnd().split('\r\n');
-    expect(lines[0]).toBe('id,seq,time,type,reason,iss,sub,cti,decision_us,clock,delivered');
+    expect(lines[0]).toBe(
+      'id,seq,time,type,reason,iss,sub,cti,decision_us,clock,delivered,set_aside',
+    );
     expect(lines).toHaveLength(1 + COUNT / 4);
     expect(lines.slice(1).every((l) => l.includes(',deny,expired,'))).toBe(true);
 
@@ -124,5 +126,101 @@ describe('ridergate events: the visitor register', () => {
     const missing = ridergate(['events', '--store', join(dir, 'none.db')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('none.db: cannot open the journal');
+  });
+});
+
+describe('ridergate events: set-aside events', () => {
+  let dir: string;
+  let db: string;
+  let store: SqliteStore;
+  const ids: string[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ridergate-events-aside-'));
+    db = join(dir, 'gate.db');
+    // Left open for the whole suite, as a running gate keeps it.
+    store = new SqliteStore(db, silentLogger());
+    await store.open();
+    for (let i = 0; i < 4; i += 1) {
+      const event = await store.record({
+        id: `00000000-0000-7000-9000-${String(i).padStart(12, '0')}`,
+        ts: START_MS + i * 60_000,
+        clock: 'synced',
+        site: 'north',
+        gate: 'g1',
+        type: 'admit',
+        iss: 'eats',
+        sub: i === 2 ? `rider-${'x'.repeat(3_000)}` : `rider-${i}`,
+        cti: i.toString(16).padStart(16, '0'),
+      });
+      ids.push(event.id);
+    }
+    await store.markDelivered([ids[0] ?? '']);
+    await store.setAside(ids[1] ?? '', { kind: 'suspected', retryAtMs: START_MS + DAY_MS });
+    await store.setAside(ids[2] ?? '', { kind: 'refused' });
+  });
+  afterAll(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('marks set-aside events in the table, the CSV and the JSON, and lists them alone with --set-aside', () => {
+    const table = ridergate(['events', '--store', db]);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[2]).toMatch(
+      /\s2\s+admit\s.*\[set aside: suspected, next retry 2026-11-02T00:00:00\.000Z\]$/,
+    );
+    expect(lines[3]).toMatch(/\s3\s+admit\s.*\[set aside: refused, over mqtt\.maxEventBytes\]$/);
+    expect(lines[1]).not.toContain('set aside');
+    expect(lines.at(-1)).toBe(
+      '4 events, 2 set aside (not delivered to operations yet: see ridergate events requeue)',
+    );
+
+    const csv = ridergate(['events', '--store', db, '--format', 'csv']).stdout.split('\r\n');
+    expect(csv.slice(1, 5).map((l) => l.split(',').at(-1))).toEqual([
+      '',
+      'suspected',
+      'refused',
+      '',
+    ]);
+
+    const only = ridergate(['events', '--store', db, '--set-aside', '--format', 'json']);
+    const events = JSON.parse(only.stdout) as { seq: number; setAside: unknown }[];
+    expect(events.map((e) => e.seq)).toEqual([2, 3]);
+    expect(events[0]?.setAside).toEqual({
+      kind: 'suspected',
+      at: expect.any(Number),
+      retries: 0,
+      nextRetryAt: START_MS + DAY_MS,
+    });
+  });
+
+  it('requeue --all makes the suspected events due now beside the open store, and explains the refused ones', async () => {
+    const out = ridergate(['events', 'requeue', '--all', '--store', db]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('requeued 1 suspected event (seq 2): a running gate retries');
+    expect(out.stdout).toMatch(
+      /seq 3 stays aside: refused, \d+ bytes as published; raise mqtt\.maxEventBytes/,
+    );
+    const due = await store.nextAsideDue(Date.now(), DAY_MS);
+    expect(due).toMatchObject({ event: { seq: 2 }, retries: 0 });
+  });
+
+  it('requeue --seq says why an event is not requeued, and refuses bad usage with exit code 2', () => {
+    const delivered = ridergate(['events', 'requeue', '--seq', '1', '--store', db]);
+    expect(delivered.code).toBe(1);
+    expect(delivered.stderr).toContain('event seq 1 is not set aside: it was delivered');
+    const waiting = ridergate(['events', '--store', db, 'requeue', '--seq', '4']);
+    expect(waiting.code).toBe(1);
+    expect(waiting.stderr).toContain('event seq 4 is not set aside: it is in the outbox');
+
+    const neither = ridergate(['events', 'requeue', '--store', db]);
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toContain('events requeue: give either --all or --seq N');
+    const listing = ridergate(['events', 'requeue', '--all', '--format', 'json', '--store', db]);
+    expect(listing.code).toBe(2);
+    expect(listing.stderr).toContain('--format applies only to the listing');
+    expect(ridergate(['events', 'requeue', '--seq', 'x', '--store', db]).code).toBe(2);
   });
 });

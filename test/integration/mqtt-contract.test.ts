@@ -75,7 +75,7 @@ describe.skipIf(mosquittoMissing() !== undefined)('MQTT contract against a real 
     expect(telemetry?.payload).toMatchObject({
       counts: { byType: { boot: 1, admit: 1, reopen: 1, deny: 1, alarm: 1 } },
       trustVersion: 1,
-      outbox: { depth: 0 },
+      outbox: { depth: 0, setAside: { suspected: 0, refused: 0 } },
     });
     expect(telemetry).toMatchObject({ qos: 0, retain: false });
 

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
@@ -68,6 +69,7 @@ let link: MqttLink | undefined;
 let broker: Mosquitto | undefined;
 let watcher: EventWatcher | undefined;
 let alarms: { reason: LinkAlarmReason; detail: string }[];
+let network: FlakyNetwork | undefined;
 let draftCount = 0;
 
 beforeEach(async () => {
@@ -80,6 +82,8 @@ beforeEach(async () => {
 afterEach(async () => {
   await link?.stop();
   link = undefined;
+  await network?.close();
+  network = undefined;
   await watcher?.client.endAsync(true);
   watcher = undefined;
   await broker?.stop();
@@ -235,6 +239,117 @@ describe.skipIf(mosquittoMissing() !== undefined)('outbox with mosquitto', () =>
     await waitUntil(() => link?.isConnected() === true, 'link connected again');
   });
 });
+
+describe.skipIf(mosquittoMissing() !== undefined)('set-aside retries with mosquitto', () => {
+  it('M4: an event set aside after three drops in flight (a flaky network) is delivered later, once, with replay: true and no second alarm', async () => {
+    broker = await startMosquitto();
+    watcher = await EventWatcher.connect(broker.url);
+    network = await startFlakyNetwork(broker.port);
+    // Backoff shortened from 10 min–24 h to 0.5–2 s, sweeps from 60 s to 0.1 s.
+    link = await startLink(network.url, {
+      maxPublishAttempts: 3,
+      publishTimeoutMs: 2_000,
+      asideSweepMs: 100,
+      asideRetryMinMs: 500,
+      asideRetryMaxMs: 2_000,
+    });
+    await waitUntil(() => link?.isConnected() === true, 'link connected');
+
+    const before = await store.record(draft());
+    const victim = await store.record(draft());
+    const after = await store.record(draft());
+    network.dropConnectionsCarrying(victim.id);
+    link.notify();
+    await waitUntil(() => (watcher?.unique().length ?? 0) === 2, 'the other events arrive', {
+      timeoutMs: 20_000,
+    });
+    expect(watcher.unique().map((e) => e.id)).toEqual([before.id, after.id]);
+    expect(alarms.map((a) => a.reason)).toEqual(['event_undeliverable']);
+    expect(alarms[0]?.detail).toContain(
+      `event seq ${victim.seq} (id ${victim.id}) set aside after 3 failed publishes`,
+    );
+    expect(await store.setAsideCounts()).toEqual({ suspected: 1, refused: 0 });
+
+    // The network is fine again: a retry delivers it, however many failed meanwhile.
+    network.dropConnectionsCarrying(undefined);
+    await waitUntil(() => (watcher?.unique().length ?? 0) === 3, 'the set-aside event arrives', {
+      timeoutMs: 20_000,
+    });
+    expect(watcher.unique()[2]).toMatchObject({ id: victim.id, seq: victim.seq, replay: true });
+    expect(watcher.arrivals.filter((a) => a.event.id === victim.id)).toHaveLength(1);
+    await waitFor(async () => (await store.setAsideCounts()).suspected === 0, 'marked delivered');
+    expect(await store.outboxDepth()).toBe(0);
+    expect(alarms).toHaveLength(1);
+    expect(link.stats()).toMatchObject({
+      eventsSetAside: 1,
+      setAsideDelivered: 1,
+      clientIdConflict: false,
+    });
+    const rows = [];
+    for await (const row of readJournal(join(dir, 'gate.db'))) rows.push(row);
+    const kept = rows.find((r) => r.event.id === victim.id);
+    expect(kept?.deliveredAt).toBeTypeOf('number');
+    expect(kept?.setAside).toBeUndefined();
+  });
+});
+
+/** A TCP hop between the gate and the broker that can cut the connection like a bad network. */
+interface FlakyNetwork {
+  url: string;
+  /** Cuts every connection on which the gate sends `text` (an event id); undefined: none. */
+  dropConnectionsCarrying(text: string | undefined): void;
+  close(): Promise<void>;
+}
+
+async function startFlakyNetwork(brokerPort: number): Promise<FlakyNetwork> {
+  let needle: string | undefined;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((inbound) => {
+    const outbound = createConnection({ port: brokerPort, host: '127.0.0.1' });
+    const cut = () => {
+      inbound.destroy();
+      outbound.destroy();
+      sockets.delete(inbound);
+      sockets.delete(outbound);
+    };
+    for (const socket of [inbound, outbound]) {
+      sockets.add(socket);
+      socket.on('error', cut);
+      socket.on('close', cut);
+    }
+    // The tail of the previous chunk, so an id split across two chunks is still seen.
+    let tail = '';
+    inbound.on('data', (chunk: Buffer) => {
+      const text = tail + chunk.toString('latin1');
+      tail = text.slice(-64);
+      if (needle !== undefined && text.includes(needle)) cut();
+      else outbound.write(chunk);
+    });
+    outbound.pipe(inbound);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    dropConnectionsCarrying: (text) => {
+      needle = text;
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Polls an asynchronous condition (the store answers asynchronously) for up to 5 s. */
+async function waitFor(condition: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = performance.now() + 5_000;
+  while (!(await condition())) {
+    if (performance.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 /** Broker settings that keep the watcher's session and queued messages across a restart. */
 function persistentBroker(base: string): string[] {

@@ -61,7 +61,7 @@ describe('StoreMaintenance pruning', () => {
     for (let i = 0; i < 23; i++) oldDelivered.push(await recordAt(old + i, true));
     const oldUndelivered = await recordAt(old, false);
     const oldSetAside = await recordAt(old, false);
-    await store.setAside(oldSetAside);
+    await store.setAside(oldSetAside, { kind: 'refused' });
     const recentDelivered = await recordAt(NOW_MS - 29 * DAY_MS, true);
     const recentUndelivered = await recordAt(NOW_MS - DAY_MS, false);
 
