@@ -48,6 +48,12 @@ describe('ridergate ops: the broker password is never the server’s', () => {
     expect(refused.out).toContain(
       '--password-file: ops holds no broker password: the page asks for it in the browser',
     );
+    const badName = await ridergate([
+      ...['ops', '--port', '0', '--broker-ws', 'ws://127.0.0.1:9001'],
+      ...['--username', 'ops\nroot'],
+    ]);
+    expect(badName.code).toBe(2);
+    expect(badName.out).toContain('--username: expected 1 to 256 printable characters');
   });
 });
 
