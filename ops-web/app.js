@@ -1,8 +1,10 @@
+import { BrokerSession } from './broker-session.js';
 import { drawHourChart } from './chart.js';
 import { el } from './dom.js';
 import { FleetState } from './fleet/fleet-state.js';
 import { formatAge } from './fleet/terminal-view.js';
 import { fleetFilters } from './fleet/topic.js';
+import { justLoggedOut, LoginPanel, rememberedCredentials } from './login.js';
 import mqttBundle from './vendor/mqtt.esm.js';
 
 // The bundle's default export is the module namespace in some builds, the API in others.
@@ -14,6 +16,17 @@ const RENDER_MIN_MS = 300;
 const CHART_MIN_MS = 2000;
 /** Most events shown in the list. */
 const MAX_ROWS = 200;
+/** Colour of the header's link text by link state. */
+const LINK_CLASS = {
+  connecting: 'connecting',
+  connected: 'connected',
+  unreachable: 'offline',
+  lost: 'offline',
+  'needs-login': 'refused',
+  'login-refused': 'refused',
+  refused: 'refused',
+  'read-refused': 'refused',
+};
 
 const config = await (await fetch('config.json')).json();
 const fleet = new FleetState({ prefix: config.prefix, maxGates: config.maxGates });
@@ -27,30 +40,42 @@ let eventsSignature = '';
 /** Tile element and what it last showed, per gate key: only changed tiles are touched. */
 const tiles = new Map();
 
-const client = mqtt.connect(config.brokerWs, {
-  clientId: `ridergate-ops-web-${Math.random().toString(16).slice(2, 10)}`,
-  clean: true,
-  reconnectPeriod: 2000,
-  protocolVersion: 4,
+const session = new BrokerSession(mqtt, config.brokerWs, {
+  filters: fleetFilters(config.prefix),
+  onState: (state) => {
+    setLink(state);
+    login.update(state, session.username);
+  },
+  onMessage: (topic, payload) => {
+    const update = fleet.apply(topic, payload, Date.now());
+    if (update.kind === 'rejected') console.warn('ignored message', topic, update.error);
+    scheduleRender();
+  },
 });
-client.on('connect', () => {
-  setLink('connected', `connected to ${config.brokerWs}`);
-  client.subscribe(fleetFilters(config.prefix), { qos: 1 });
+const login = new LoginPanel($, {
+  brokerWs: config.brokerWs,
+  username: config.username,
+  onLogin: (credentials) => session.start(credentials),
+  onLogout: () => {
+    // A fresh page: no password and no fleet data of this login stay in memory.
+    session.stop();
+    location.reload();
+  },
 });
-client.on('offline', () => setLink('offline', 'broker not reachable, retrying…'));
-client.on('message', (topic, payload) => {
-  const update = fleet.apply(topic, payload, Date.now());
-  if (update.kind === 'rejected') console.warn('ignored message', topic, update.error);
-  scheduleRender();
-});
+if (justLoggedOut()) {
+  $('link').className = 'link-offline';
+  $('link').textContent = 'logged out';
+  login.show('You are logged out. Log in again to watch the fleet.');
+} else session.start(rememberedCredentials());
 for (const id of ['filter-site', 'filter-gate', 'filter-type'])
   $(id).addEventListener('change', render);
 setInterval(scheduleRender, 1000);
 render();
 
-function setLink(state, text) {
-  $('link').className = `link-${state}`;
-  $('link').textContent = text;
+/** @param {import('./broker-session.js').LinkState} state */
+function setLink(state) {
+  $('link').className = `link-${LINK_CLASS[state.kind]}`;
+  $('link').textContent = state.text;
 }
 
 function scheduleRender() {

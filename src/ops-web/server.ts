@@ -5,11 +5,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RidergateError } from '../errors.js';
 
-/** What the ops page is told: where the broker's WebSocket listener is and the prefix. */
+/**
+ * What the ops page is told: where the broker's WebSocket listener is, the prefix, and the
+ * user name to pre-fill in its login form. Never a password: anyone who reaches the HTTP port
+ * reads this (`/config.json`); the operator types the password in the page, which sends it
+ * to the broker only.
+ */
 export interface OpsPageConfig {
   brokerWs: string;
   prefix: string;
   maxGates: number;
+  username?: string;
 }
 
 /** One file the server answers with, read once at start. */
@@ -42,7 +48,7 @@ export function loadAssets(config: OpsPageConfig): Map<string, Asset> {
     type: 'text/css; charset=utf-8',
     body: readFileSync(join(page, 'style.css')),
   });
-  for (const name of ['app.js', 'chart.js', 'dom.js'])
+  for (const name of ['app.js', 'broker-session.js', 'chart.js', 'dom.js', 'login.js'])
     assets.set(`/${name}`, { type: js, body: readFileSync(join(page, name)) });
   const fleet = join(HERE, '..', 'fleet');
   for (const name of readdirSync(fleet).filter((n) => n.endsWith('.js')))

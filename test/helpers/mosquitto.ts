@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,16 @@ export interface Mosquitto {
   restart(): Promise<void>;
 }
 
+/** How the broker as a whole is set up, beyond the lines appended to its configuration. */
+export interface MosquittoOptions {
+  /**
+   * `per_listener_settings true`: `allow_anonymous`, `password_file` and ACLs in
+   * `extraConfig` then apply to the listener they follow, and the first listener (the one
+   * `url` names) stays anonymous. mosquitto refuses the setting after any other security line.
+   */
+  perListenerSettings?: boolean;
+}
+
 interface Running {
   child: ChildProcess;
   dir: string;
@@ -37,9 +47,14 @@ interface Running {
  * @param extraConfig lines appended to mosquitto.conf, e.g. `['message_size_limit 1024']`;
  * kept across restarts.
  */
-export async function startMosquitto(extraConfig: readonly string[] = []): Promise<Mosquitto> {
+export async function startMosquitto(
+  extraConfig: readonly string[] = [],
+  options: MosquittoOptions = {},
+): Promise<Mosquitto> {
   const port = await freePort();
-  let running: Running | undefined = await launch(port, extraConfig);
+  const first = options.perListenerSettings ? ['per_listener_settings true'] : [];
+  const config = { first, extra: extraConfig };
+  let running: Running | undefined = await launch(port, config);
 
   const stop = async (): Promise<void> => {
     const current = running;
@@ -54,7 +69,7 @@ export async function startMosquitto(extraConfig: readonly string[] = []): Promi
     stop,
     restart: async () => {
       await stop();
-      running = await launch(port, extraConfig);
+      running = await launch(port, config);
     },
   };
 }
@@ -72,14 +87,44 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function launch(port: number, extraConfig: readonly string[]): Promise<Running> {
+/**
+ * Writes a mosquitto password file for `users` (name → password) with `mosquitto_passwd`, in
+ * `dir/broker/`; its path. mosquitto started as root reads it after dropping to its own user,
+ * so `dir` and the file are opened to others (they hold only salted hashes).
+ */
+export async function writePasswordFile(
+  dir: string,
+  users: Readonly<Record<string, string>>,
+): Promise<string> {
+  const brokerDir = join(dir, 'broker');
+  mkdirSync(brokerDir, { mode: 0o755, recursive: true });
+  chmodSync(dir, 0o755);
+  const path = join(brokerDir, 'mosquitto.passwd');
+  writeFileSync(path, '');
+  for (const [user, password] of Object.entries(users)) {
+    const run = spawn('mosquitto_passwd', ['-b', path, user, password], { stdio: 'ignore' });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      run.once('error', reject);
+      run.once('exit', resolve);
+    });
+    if (code !== 0) throw new Error(`mosquitto_passwd ${user} exited with ${code}`);
+  }
+  chmodSync(path, 0o644);
+  return path;
+}
+
+async function launch(
+  port: number,
+  config: { first: readonly string[]; extra: readonly string[] },
+): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'ridergate-mosquitto-'));
   const confPath = join(dir, 'mosquitto.conf');
   const conf = [
+    ...config.first,
     `listener ${port} 127.0.0.1`,
     'allow_anonymous true',
     'persistence false',
-    ...extraConfig,
+    ...config.extra,
   ];
   writeFileSync(confPath, `${conf.join('\n')}\n`);
   const child = spawn(MOSQUITTO_BIN, ['-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });

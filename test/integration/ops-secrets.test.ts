@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import {
   type Mosquitto,
   mosquittoMissing,
   startMosquitto,
+  writePasswordFile,
 } from '../helpers/mosquitto.js';
 
 /** Runs the CLI with exactly `env` (plus PATH), without blocking mosquitto. */
@@ -130,15 +131,7 @@ describe.skipIf(mosquittoMissing() !== undefined)(
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'ridergate-ops-broker-'));
       keyFile = await opsKey(dir);
-      // mosquitto started as root reads these after dropping to its own user: open them to it.
-      const brokerDir = join(dir, 'broker');
-      mkdirSync(brokerDir, { mode: 0o755 });
-      chmodSync(dir, 0o755);
-      const passwords = join(brokerDir, 'mosquitto.passwd');
-      writeFileSync(passwords, '');
-      const run = spawn('mosquitto_passwd', ['-b', passwords, 'ops', 'hunter2']);
-      await new Promise((resolve) => run.once('exit', resolve));
-      chmodSync(passwords, 0o644);
+      const passwords = await writePasswordFile(dir, { ops: 'hunter2' });
       broker = await startMosquitto(['allow_anonymous false', `password_file ${passwords}`]);
       goodFile = join(dir, 'ops.pw');
       writeFileSync(goodFile, 'hunter2\n', { mode: 0o600 });

@@ -1,11 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliPath } from '../helpers/daemon.js';
 import { makeTestGate, provision, type TestGate } from '../helpers/gate-app.js';
 import {
   freePort,
@@ -13,17 +12,9 @@ import {
   mosquittoMissing,
   startMosquitto,
 } from '../helpers/mosquitto.js';
-import { waitUntil } from '../helpers/pty.js';
+import { chromiumMissing, openChromium, startOps } from '../helpers/ops-page.js';
 
-/** Debian's chromium; `CHROMIUM_BIN` overrides it. CI installs it. */
-const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const LONG = { timeout: 30_000 };
-
-function chromiumMissing(): boolean {
-  if (existsSync(CHROMIUM)) return false;
-  console.warn(`chromium not found at ${CHROMIUM} (apt install chromium): ops page test skipped`);
-  return true;
-}
 
 describe.skipIf(mosquittoMissing() !== undefined || chromiumMissing())(
   'ridergate ops: the fleet page in headless Chromium over MQTT-over-WebSocket',
@@ -31,14 +22,13 @@ describe.skipIf(mosquittoMissing() !== undefined || chromiumMissing())(
     let dir: string;
     let broker: Mosquitto;
     let ops: ChildProcess;
-    let opsOut = '';
     let browser: BrowserContext;
     let page: Page;
     let gate: TestGate;
     let publisher: MqttClient;
-    const pageErrors: string[] = [];
+    let pageErrors: string[];
     /** Errors in the page's console (a CSP violation, a 404) and requests answered >= 400. */
-    const consoleErrors: string[] = [];
+    let consoleErrors: string[];
     let pageUrl: string;
     const evilGate = 'g2<img src=x onerror=alert(1)>';
 
@@ -46,45 +36,10 @@ describe.skipIf(mosquittoMissing() !== undefined || chromiumMissing())(
       dir = mkdtempSync(join(tmpdir(), 'ridergate-ops-web-'));
       const wsPort = await freePort();
       broker = await startMosquitto([`listener ${wsPort} 127.0.0.1`, 'protocol websockets']);
-      ops = spawn(
-        process.execPath,
-        [cliPath(), 'ops', '--port', '0', '--broker-ws', `ws://127.0.0.1:${wsPort}`],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      ops.stdout?.on('data', (chunk: Buffer) => {
-        opsOut += chunk.toString('utf8');
-      });
-      ops.stderr?.on('data', (chunk: Buffer) => {
-        opsOut += chunk.toString('utf8');
-      });
-      await waitUntil(() => /ops page on http:\/\/\S+/.test(opsOut), 'ops page listening', {
-        timeoutMs: 20_000,
-      });
-      pageUrl = /ops page on (http:\/\/\S+)/.exec(opsOut)?.[1] ?? '';
-
-      // A fresh profile in the test's folder: playwright passes it as --user-data-dir.
-      browser = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
-        executablePath: CHROMIUM,
-        viewport: { width: 1200, height: 900 },
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
-      page = browser.pages()[0] ?? (await browser.newPage());
-      page.on('pageerror', (err) => pageErrors.push(err.message));
-      page.on('console', (msg) => {
-        if (msg.type() === 'error') consoleErrors.push(msg.text());
-      });
-      page.on('response', (res) => {
-        if (res.status() >= 400) consoleErrors.push(`${res.status()} ${res.url()}`);
-      });
+      const server = await startOps(['--broker-ws', `ws://127.0.0.1:${wsPort}`]);
+      ops = server.child;
+      pageUrl = server.url;
+      ({ browser, page, pageErrors, consoleErrors } = await openChromium(dir));
       await page.goto(pageUrl);
       await page.waitForSelector('#link.link-connected', LONG);
 
@@ -106,6 +61,13 @@ describe.skipIf(mosquittoMissing() !== undefined || chromiumMissing())(
       if (process.env.RIDERGATE_KEEP_TEST_DIR === undefined)
         rmSync(dir, { recursive: true, force: true });
       else console.warn(`ops page test folder kept: ${dir}`);
+    });
+
+    it('lets the page in anonymously: no login form, only the offer to log in', async () => {
+      expect(await page.textContent('#link')).toMatch(/^connected to ws:\/\/127\.0\.0\.1:\d+$/);
+      expect(await page.isHidden('#login-panel')).toBe(true);
+      expect(await page.textContent('#login-open:visible')).toBe('Log in');
+      expect(await page.isHidden('#logout')).toBe(true);
     });
 
     it('shows the gate online, its events in the list and the hour counts in the chart', async () => {
@@ -188,6 +150,8 @@ describe.skipIf(mosquittoMissing() !== undefined || chromiumMissing())(
       const csp = home.headers.get('content-security-policy') ?? '';
       expect(csp).toContain("script-src 'self'");
       expect(csp).toContain('worker-src blob:');
+      // The login form is handled by the page's script: a plain post could go nowhere.
+      expect(csp).toContain("form-action 'none'");
       expect(csp).toMatch(/connect-src 'self' ws:\/\/127\.0\.0\.1:\d+/);
       expect((await fetch(new URL('vendor/mqtt.esm.js', pageUrl))).status).toBe(200);
       expect((await fetch(new URL('fleet/fleet-state.js', pageUrl))).status).toBe(200);
