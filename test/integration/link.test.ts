@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -15,6 +14,7 @@ import { type Logger, silentLogger } from '../../src/log.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { startAedes } from '../helpers/aedes.js';
 import { type Mosquitto, mosquittoMissing, startMosquitto } from '../helpers/mosquitto.js';
+import { startTcpHop, type TcpHop } from '../helpers/tcp-hop.js';
 
 const TOPICS = gateTopics('ridergate/v1', 'north', 'g1');
 const clock: Clock = {
@@ -70,14 +70,6 @@ class Watcher {
 }
 
 /** A TCP relay between the link and the broker, to cut or refuse the link's connection. */
-interface Relay {
-  url: string;
-  /** Destroys every relayed connection: the broker sees a socket close with no DISCONNECT. */
-  cut(): void;
-  /** While blocked, new connections are closed at once. */
-  setBlocked(blocked: boolean): void;
-  close(): Promise<void>;
-}
 
 let dir: string;
 let store: SqliteStore;
@@ -105,11 +97,11 @@ afterEach(async () => {
 
 describe.skipIf(mosquittoMissing() !== undefined)('MqttLink with mosquitto', () => {
   let broker: Mosquitto;
-  let relay: Relay;
+  let relay: TcpHop;
 
   beforeEach(async () => {
     broker = await startMosquitto();
-    relay = await startRelay(broker.port);
+    relay = await startTcpHop(broker.port);
     cleanups.push(
       () => broker.stop(),
       () => relay.close(),
@@ -500,47 +492,4 @@ async function waitUntil(
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function startRelay(targetPort: number): Promise<Relay> {
-  const sockets = new Set<Socket>();
-  let blocked = false;
-  const server: Server = createServer((inbound) => {
-    if (blocked) {
-      inbound.destroy();
-      return;
-    }
-    const outbound = createConnection({ port: targetPort, host: '127.0.0.1' });
-    const drop = () => {
-      inbound.destroy();
-      outbound.destroy();
-      sockets.delete(inbound);
-      sockets.delete(outbound);
-    };
-    for (const socket of [inbound, outbound]) {
-      sockets.add(socket);
-      socket.on('error', drop);
-      socket.on('close', drop);
-    }
-    inbound.pipe(outbound);
-    outbound.pipe(inbound);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  const cut = () => {
-    for (const socket of sockets) socket.destroy();
-    sockets.clear();
-  };
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    cut,
-    setBlocked: (value) => {
-      blocked = value;
-    },
-    close: async () => {
-      cut();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }

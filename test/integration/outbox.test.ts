@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
@@ -14,6 +13,7 @@ import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { makeTestGate, provision } from '../helpers/gate-app.js';
 import { type Mosquitto, mosquittoMissing, startMosquitto } from '../helpers/mosquitto.js';
 import { waitUntil } from '../helpers/pty.js';
+import { startTcpHop, type TcpHop } from '../helpers/tcp-hop.js';
 
 const TOPICS = gateTopics('ridergate/v1', 'north', 'g1');
 const clock: Clock = {
@@ -69,7 +69,7 @@ let link: MqttLink | undefined;
 let broker: Mosquitto | undefined;
 let watcher: EventWatcher | undefined;
 let alarms: { reason: LinkAlarmReason; detail: string }[];
-let network: FlakyNetwork | undefined;
+let network: TcpHop | undefined;
 let draftCount = 0;
 
 beforeEach(async () => {
@@ -244,7 +244,7 @@ describe.skipIf(mosquittoMissing() !== undefined)('set-aside retries with mosqui
   it('M4: an event set aside after three drops in flight (a flaky network) is delivered later, once, with replay: true and no second alarm', async () => {
     broker = await startMosquitto();
     watcher = await EventWatcher.connect(broker.url);
-    network = await startFlakyNetwork(broker.port);
+    network = await startTcpHop(broker.port);
     // Backoff shortened from 10 min–24 h to 0.5–2 s, sweeps from 60 s to 0.1 s.
     link = await startLink(network.url, {
       maxPublishAttempts: 3,
@@ -292,55 +292,6 @@ describe.skipIf(mosquittoMissing() !== undefined)('set-aside retries with mosqui
     expect(kept?.setAside).toBeUndefined();
   });
 });
-
-/** A TCP hop between the gate and the broker that can cut the connection like a bad network. */
-interface FlakyNetwork {
-  url: string;
-  /** Cuts every connection on which the gate sends `text` (an event id); undefined: none. */
-  dropConnectionsCarrying(text: string | undefined): void;
-  close(): Promise<void>;
-}
-
-async function startFlakyNetwork(brokerPort: number): Promise<FlakyNetwork> {
-  let needle: string | undefined;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((inbound) => {
-    const outbound = createConnection({ port: brokerPort, host: '127.0.0.1' });
-    const cut = () => {
-      inbound.destroy();
-      outbound.destroy();
-      sockets.delete(inbound);
-      sockets.delete(outbound);
-    };
-    for (const socket of [inbound, outbound]) {
-      sockets.add(socket);
-      socket.on('error', cut);
-      socket.on('close', cut);
-    }
-    // The tail of the previous chunk, so an id split across two chunks is still seen.
-    let tail = '';
-    inbound.on('data', (chunk: Buffer) => {
-      const text = tail + chunk.toString('latin1');
-      tail = text.slice(-64);
-      if (needle !== undefined && text.includes(needle)) cut();
-      else outbound.write(chunk);
-    });
-    outbound.pipe(inbound);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    dropConnectionsCarrying: (text) => {
-      needle = text;
-    },
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 /** Polls an asynchronous condition (the store answers asynchronously) for up to 5 s. */
 async function waitFor(condition: () => Promise<boolean>, what: string): Promise<void> {
