@@ -19,7 +19,7 @@ const PLAN = {
   full: { starts: 10, scans: 100_000, settleMs: 2_000 },
   short: { starts: 3, scans: 2_000, settleMs: 500 },
 };
-const SITE = 'bench-site';
+export const SITE = 'bench-site';
 /** Scans written ahead of the daemon's decisions: a queue, never a flood of the pty. */
 const WINDOW = 32;
 
@@ -52,7 +52,7 @@ async function oneStart(dir, name, broker, issuer, settleMs) {
 }
 
 /** Feeds `count` fresh valid tokens through the pty, at most WINDOW ahead of the daemon. */
-async function feed(running, issuer, count) {
+export async function feed(running, issuer, count) {
   const { pty, gate } = running;
   const base = gate.decided();
   let written = 0;

@@ -96,6 +96,23 @@ describe('benchmark scripts in short mode', () => {
   );
 
   it.skipIf(daemonSkip !== undefined)(
+    'the memory-growth probe samples the daemon before and after GC at every checkpoint',
+    () => {
+      const args = ['--json', '--scans', '200', '--every', '100'];
+      const out = runBench('bench/memory-growth.mjs', args);
+      expect(out.code).toBe(0);
+      const report = JSON.parse(out.stdout);
+      expect(report.heapLimitMiB).toBeGreaterThan(0);
+      expect(report.checkpoints.map((c: { scans: number }) => c.scans)).toEqual([0, 100, 200]);
+      for (const { pre, post } of report.checkpoints)
+        for (const sample of [pre, post])
+          for (const field of ['rss', 'heapUsed', 'heapTotal', 'external', 'otherAnon'])
+            expect(sample[field], field).toBeGreaterThan(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it.skipIf(daemonSkip !== undefined)(
     'npm run bench -- --short writes every figure, as a number above zero or marked not measured',
     () => {
       const out = mkdtempSync(join(tmpdir(), 'ridergate-bench-short-'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReplayClock } from '../../../src/gate/replay-clock.js';
+import { MAX_REPLAY_CLOCK_ENTRIES, ReplayClock } from '../../../src/gate/replay-clock.js';
 
 const GRACE_MS = 20_000;
 const T = Date.UTC(2026, 5, 1);
@@ -38,5 +38,36 @@ describe('the reopen grace across clock steps', () => {
 
   it('passes "never used" through', () => {
     expect(new ReplayClock(GRACE_MS).adjust('eats', 'aa', undefined, T, 0)).toBeUndefined();
+  });
+});
+
+describe('the memory the reopen grace keeps', () => {
+  const DAY_MS = 24 * 3_600_000;
+
+  it('remembers at most 10,000 admissions however many tokens are scanned, newest kept', () => {
+    const clock = new ReplayClock(GRACE_MS);
+    for (let i = 0; i < 25_000; i++) clock.remember('eats', `cti-${i}`, i);
+    expect(MAX_REPLAY_CLOCK_ENTRIES).toBe(10_000);
+    expect(clock.size).toBe(MAX_REPLAY_CLOCK_ENTRIES);
+
+    // After a step back of the clock, the newest admission still reopens (its monotonic time
+    // is kept); the oldest one was forgotten and is judged by the wall clock alone: a replay.
+    const back = (cti: string) =>
+      clock.adjust('eats', cti, { ...entry(T), cti }, T - 600_000, 25_000)?.firstUsedMs;
+    expect(back('cti-24999')).toBe(T - 600_000);
+    expect(back('cti-0')).toBe(0);
+  });
+
+  it('forgets admissions older than a day at the next one', () => {
+    const clock = new ReplayClock(GRACE_MS);
+    for (let i = 0; i < 1_000; i++) clock.remember('eats', `cti-${i}`, i);
+    clock.remember('eats', 'next-day', 1_000 + DAY_MS);
+    expect(clock.size).toBe(1);
+  });
+
+  it('keeps one entry for a token admitted again', () => {
+    const clock = new ReplayClock(GRACE_MS);
+    for (let i = 0; i < 100; i++) clock.remember('eats', 'aa', i);
+    expect(clock.size).toBe(1);
   });
 });
