@@ -6,6 +6,7 @@ import { RidergateError } from '../errors.js';
 import { readPrivateKey } from '../token/keys.js';
 import { PASSWORD_FILE_HELP } from './ops-password.js';
 import { connectBroker, publishAndCollect } from './ops-publish.js';
+import { parseWholeFlag } from './whole-number.js';
 
 interface SignOptions {
   key: string;
@@ -42,8 +43,8 @@ export function registerCmdCommands(program: Command): void {
     .option('--wait <sec>', 'seconds to wait for results', '10')
     .action(async (opts: SignOptions) => {
       const name = parseName(opts.cmd);
-      const ttlSec = parseSeconds('--ttl', opts.ttl, 3600);
-      const waitSec = parseSeconds('--wait', opts.wait, 600);
+      const ttlSec = parseWholeFlag('--ttl', opts.ttl, 1, 3600, 'seconds');
+      const waitSec = parseWholeFlag('--wait', opts.wait, 1, 600, 'seconds');
       const args = parseArgs(opts.args);
       const problem = argsError(name, args);
       // The gate would refuse it `malformed`: say so before signing.
@@ -109,16 +110,4 @@ function parseArgs(text: string | undefined): Record<string, unknown> | undefine
     throw new RidergateError('usage', '--args: expected a JSON object');
   }
   return value as Record<string, unknown>;
-}
-
-/** A whole number of seconds in 1..max. */
-export function parseSeconds(flag: string, value: string, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    throw new RidergateError(
-      'usage',
-      `${flag} ${JSON.stringify(value)}: expected whole seconds, 1-${max}`,
-    );
-  }
-  return n;
 }

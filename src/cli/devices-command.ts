@@ -1,6 +1,8 @@
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { describeProfileSettings } from '../devices/describe.js';
 import { devicesDir, loadProfiles } from '../devices/profiles.js';
+import { RidergateError } from '../errors.js';
 
 /** `ridergate devices`: lists the device profiles and reports every invalid one. */
 export function registerDevicesCommand(program: Command): void {
@@ -12,6 +14,8 @@ export function registerDevicesCommand(program: Command): void {
     .option('--dir <folder>', 'read profiles from this folder instead of the packaged devices/')
     .option('--json', 'print JSON: the profiles with all their settings, and any problems')
     .action((opts: { dir?: string; json?: boolean }) => {
+      if (opts.dir !== undefined && !isFolder(opts.dir))
+        throw new RidergateError('usage', `--dir ${opts.dir}: no such folder`);
       const dir = opts.dir ?? devicesDir();
       const { profiles, problems } = loadProfiles(dir);
       if (opts.json === true) {
@@ -30,6 +34,10 @@ export function registerDevicesCommand(program: Command): void {
         process.exitCode = 1;
       }
     });
+}
+
+function isFolder(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
 }
 
 /** Left-aligned columns, two spaces apart. */

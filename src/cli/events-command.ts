@@ -50,13 +50,22 @@ export function registerEventsCommand(program: Command): void {
       const filter = parseFilter(flags);
       const path = flags.store ?? loadConfigSection(flags.config, 'store').path;
       const formatter = eventFormatter(format);
-      await write(formatter.head());
-      let count = 0;
-      for await (const row of readJournal(path, filter)) {
-        await write(formatter.row(row, count));
-        count += 1;
+      const rows = readJournal(path, filter);
+      try {
+        // The first read opens the store: a missing or foreign file fails before any output,
+        // so a failed export never leaves a header (or a lone `[`) behind in the file.
+        let next = await rows.next();
+        await write(formatter.head());
+        let count = 0;
+        while (next.done !== true) {
+          await write(formatter.row(next.value, count));
+          count += 1;
+          next = await rows.next();
+        }
+        await write(formatter.tail(count));
+      } finally {
+        await rows.return(undefined);
       }
-      await write(formatter.tail(count));
     });
   registerRequeueCommand(events);
 }
@@ -85,6 +94,15 @@ function parseFilter(flags: EventsFlags): JournalFilter {
   const filter: JournalFilter = {};
   if (flags.since !== undefined) filter.sinceMs = parseTime('--since', flags.since);
   if (flags.until !== undefined) filter.untilMs = parseTime('--until', flags.until);
+  if (
+    filter.sinceMs !== undefined &&
+    filter.untilMs !== undefined &&
+    filter.untilMs <= filter.sinceMs
+  )
+    throw new RidergateError(
+      'usage',
+      `--until ${flags.until} is not after --since ${flags.since}: no event could match; swap them?`,
+    );
   if (flags.type !== undefined) filter.types = parseTypes(flags.type);
   if (flags.sub !== undefined) {
     if (flags.sub.length === 0 || flags.sub.length > 256)

@@ -3,6 +3,7 @@ import { RidergateError } from '../errors.js';
 import { redactUrl } from '../link/client-options.js';
 import { startOpsServer } from '../ops-web/server.js';
 import { parsePrefix, untilSignal } from './watch-command.js';
+import { parseWholeFlag } from './whole-number.js';
 
 interface OpsFlags {
   port: string;
@@ -46,10 +47,10 @@ export function registerOpsCommand(program: Command): void {
       const config = {
         brokerWs: parseBrokerWs(flags.brokerWs),
         prefix: parsePrefix(flags.prefix),
-        maxGates: parseWhole('--max-gates', flags.maxGates, 1, 100_000),
+        maxGates: parseWholeFlag('--max-gates', flags.maxGates, 1, 100_000),
         ...(flags.username === undefined ? {} : { username: parseUsername(flags.username) }),
       };
-      const port = parseWhole('--port', flags.port, 0, 65_535);
+      const port = parseWholeFlag('--port', flags.port, 0, 65_535);
       const { server, url } = await startOpsServer(config, flags.host, port);
       process.stdout.write(`ops page on ${url} (broker ${config.brokerWs})\n`);
       await untilSignal();
@@ -90,14 +91,4 @@ function parseUsername(value: string): string {
       `--username: expected 1 to ${MAX_USERNAME_CHARS} printable characters`,
     );
   return value;
-}
-
-function parseWhole(flag: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new RidergateError(
-      'usage',
-      `${flag} ${value}: expected a whole number from ${min} to ${max}`,
-    );
-  return n;
 }

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH, loadConfigSection } from '../config/load.js';
 import { resolveRelaySettings } from '../devices/relay-settings.js';
-import { RidergateError } from '../errors.js';
 import { OnoffRelay } from '../gpio/onoff-relay.js';
 import { SimRelay } from '../gpio/sim-relay.js';
 import { MAX_PULSE_MS, type Relay } from '../gpio/types.js';
 import { createLogger } from '../log.js';
 import { loadRelayOffSettings } from './relay-off-settings.js';
 import { refuseWhileGateRuns } from './running-gate.js';
+import { parseWholeFlag } from './whole-number.js';
 
 export function registerRelayCommands(program: Command): void {
   const command = program.command('relay').description('drive the barrier relay by hand');
@@ -36,8 +36,13 @@ export function registerRelayCommands(program: Command): void {
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_PATH)
     .option('--ms <ms>', 'pulse length (default: relay.pulseMs)')
     .action(async (opts: { config: string; ms?: string }) => {
+      // A bad flag is bad usage whatever the configuration says, so it is checked first.
+      const msFlag =
+        opts.ms === undefined
+          ? undefined
+          : parseWholeFlag('--ms', opts.ms, 50, MAX_PULSE_MS, 'milliseconds');
       const relay = resolveRelaySettings(loadConfigSection(opts.config, 'relay'));
-      const pulseMs = opts.ms === undefined ? relay.pulseMs : parsePulseMs(opts.ms);
+      const pulseMs = msFlag ?? relay.pulseMs;
       refuseWhileGateRuns(opts.config, 'pulse the relay by hand');
       const log = createLogger('warn', 2);
       const driver = relay.driver === 'sim' ? new SimRelay(log) : new OnoffRelay(relay, log);
@@ -64,15 +69,4 @@ function driveOffOnExit(driver: Relay): void {
       process.exit(130);
     });
   }
-}
-
-function parsePulseMs(value: string): number {
-  const ms = Number(value);
-  if (!Number.isInteger(ms) || ms < 50 || ms > MAX_PULSE_MS) {
-    throw new RidergateError(
-      'usage',
-      `--ms ${JSON.stringify(value)}: expected whole milliseconds from 50 to ${MAX_PULSE_MS}`,
-    );
-  }
-  return ms;
 }

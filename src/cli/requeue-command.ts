@@ -6,6 +6,7 @@ import {
   type RequeueSelection,
   requeueSetAside,
 } from '../store/aside-requeue.js';
+import { parseWholeFlag } from './whole-number.js';
 
 interface RequeueFlags {
   all?: boolean;
@@ -33,7 +34,9 @@ export function registerRequeueCommand(events: Command): void {
     .addHelpText(
       'after',
       '\nThe store is the one of `events`: -c/--config FILE (store.path) or --store DB, e.g.\n' +
-        '  ridergate events requeue --all --store /var/lib/ridergate/gate.db',
+        '  ridergate events requeue --all --store /var/lib/ridergate/gate.db\n' +
+        "A store written by an older ridergate is brought up to this version's schema first, as\n" +
+        'the gate does at start.',
     )
     .action(async (flags: RequeueFlags, command: Command) => {
       const parent = command.parent ?? events;
@@ -70,14 +73,7 @@ function parseSelection(flags: RequeueFlags): RequeueSelection {
     throw new RidergateError('usage', 'events requeue: give either --all or --seq N');
   }
   if (flags.all === true) return { all: true };
-  const seq = Number(flags.seq);
-  if (!/^\d{1,15}$/.test(flags.seq ?? '') || !Number.isSafeInteger(seq) || seq < 1) {
-    throw new RidergateError(
-      'usage',
-      `--seq ${JSON.stringify(flags.seq)}: expected an event seq, a whole number ≥ 1`,
-    );
-  }
-  return { seq };
+  return { seq: parseWholeFlag('--seq', flags.seq ?? '', 1, Number.MAX_SAFE_INTEGER) };
 }
 
 /** What was done, in lines for people. */

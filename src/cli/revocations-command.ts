@@ -4,9 +4,9 @@ import { readBoundedFile } from '../files.js';
 import { fleetTopics } from '../link/topics.js';
 import { DEFAULT_MAX_REVOCATION_BYTES, signRevocationDoc } from '../revocation/revocation-doc.js';
 import { readPrivateKey } from '../token/keys.js';
-import { parseSeconds } from './cmd-command.js';
 import { PASSWORD_FILE_HELP } from './ops-password.js';
 import { connectBroker } from './ops-publish.js';
+import { parseWholeFlag } from './whole-number.js';
 
 interface SignOptions {
   key: string;
@@ -61,7 +61,7 @@ export function registerRevocationsCommands(program: Command): void {
         return;
       }
       if (opts.url === undefined) throw new RidergateError('usage', '--publish needs --url');
-      const waitSec = parseSeconds('--wait', opts.wait, 600);
+      const waitSec = parseWholeFlag('--wait', opts.wait, 1, 600, 'seconds');
       const topics = fleetTopics(opts.prefix);
       const snapshot = opts.snapshot !== undefined;
       const client = await connectBroker({ ...opts, url: opts.url, waitSec });

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.js';
-import { RidergateError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { previewScanText } from '../scanner/decode.js';
 import { createScanner } from '../scanner/index.js';
 import type { Scan, Scanner } from '../scanner/types.js';
 import { verifyToken } from '../token/verify.js';
 import { readTrustForTools } from '../trust/read-trust.js';
+import { parseWholeFlag } from './whole-number.js';
 
 export function registerScanCommand(program: Command): void {
   program
@@ -18,8 +18,8 @@ export function registerScanCommand(program: Command): void {
     .option('--count <n>', 'stop after this many scans', '1')
     .option('--timeout <seconds>', 'give up after this long', '60')
     .action(async (opts: { config: string; count: string; timeout: string }) => {
-      const count = parseWhole('--count', opts.count, 1, 1000);
-      const timeoutSec = parseWhole('--timeout', opts.timeout, 1, 3600);
+      const count = parseWholeFlag('--count', opts.count, 1, 1000);
+      const timeoutSec = parseWholeFlag('--timeout', opts.timeout, 1, 3600, 'seconds');
       const { config } = loadConfig(opts.config);
       const trust = await readTrustForTools(config.trust.file, config.trust.rootKeyFile);
       const scanner = createScanner(config.scanner, createLogger('warn', 2));
@@ -78,15 +78,4 @@ async function collect(
   clearTimeout(timer);
   await scanner.stop();
   return seen;
-}
-
-function parseWhole(flag: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new RidergateError(
-      'usage',
-      `${flag} ${JSON.stringify(value)}: expected a whole number from ${min} to ${max}`,
-    );
-  }
-  return n;
 }

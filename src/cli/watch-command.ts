@@ -8,6 +8,7 @@ import { fleetFilters } from '../fleet/topic.js';
 import { checkBrokerUrl, redactUrl } from '../link/client-options.js';
 import { fleetTopics } from '../link/topics.js';
 import { opsPassword, PASSWORD_FILE_HELP } from './ops-password.js';
+import { parseWholeFlag } from './whole-number.js';
 
 /** Shortest time between two redraws of the terminal view, ms. */
 const REDRAW_MIN_MS = 250;
@@ -41,7 +42,10 @@ export function registerWatchCommand(program: Command): void {
     .option('--max-gates <n>', 'most gates tracked', '2000')
     .action(async (flags: WatchFlags) => {
       const prefix = parsePrefix(flags.prefix);
-      const fleet = new FleetState({ prefix, maxGates: parseMaxGates(flags) });
+      const fleet = new FleetState({
+        prefix,
+        maxGates: parseWholeFlag('--max-gates', flags.maxGates, 1, 100_000),
+      });
       const client = connectOps(flags, 'watch');
       const view = process.stdout.isTTY ? new TerminalView(fleet, flags.url) : undefined;
       follow(client, fleet, view, { ...flags, prefix });
@@ -123,13 +127,6 @@ export function parsePrefix(value: string): string {
     throw new RidergateError('usage', `--prefix ${value}: expected text without + # or a final /`);
   }
   return value;
-}
-
-function parseMaxGates(flags: WatchFlags): number {
-  const n = Number(flags.maxGates);
-  if (!Number.isInteger(n) || n < 1 || n > 100_000)
-    throw new RidergateError('usage', `--max-gates ${flags.maxGates}: expected 1 to 100000`);
-  return n;
 }
 
 const droppedShown = new Set<string>();

@@ -6,8 +6,8 @@ import { SqliteDb } from './sqlite.js';
 import { pathError, storeError } from './store-errors.js';
 import type { SetAsideKind } from './types.js';
 
-/** The schema version that brought set-aside events (migration 2): below it, not a gate store. */
-const FIRST_SET_ASIDE_VERSION = 2;
+/** The first schema version of a gate store (migration 1 made its tables): below it, not one. */
+const FIRST_GATE_STORE_VERSION = 1;
 
 /** Which set-aside events `ridergate events requeue` takes: all of them, or one by seq. */
 export type RequeueSelection = { all: true } | { seq: number };
@@ -40,7 +40,8 @@ interface Row {
  * each sweep, so it retries them one at a time once its outbox is empty, within a sweep period.
  * Refused (too large) events are only reported: sending them again cannot work before
  * `mqtt.maxEventBytes` is raised, and the gate retries those that fit at its next start.
- * A store of schema 2 or 3 (written before kinds existed) is migrated first, as the gate would.
+ * A store of an older schema (1 to 3, written before set-aside kinds) is migrated first, as the
+ * gate does at start; it then holds no set-aside event, or those an older gate set aside.
  * @throws RidergateError `store_failed` when the file is missing, not a gate store, newer than
  *   this ridergate, or cannot be written.
  */
@@ -66,8 +67,13 @@ export async function requeueSetAside(
 
 async function checkVersion(db: SqliteDb, path: string): Promise<void> {
   const version = await readSchemaVersion(db);
-  if (!(version >= FIRST_SET_ASIDE_VERSION)) {
-    throw pathError(path, `not a ridergate store (schema version ${version})`);
+  if (!(version >= FIRST_GATE_STORE_VERSION)) {
+    throw pathError(
+      path,
+      Number.isNaN(version)
+        ? 'not a ridergate store (its schema version is not a number)'
+        : 'not a ridergate store (no ridergate tables in it)',
+    );
   }
   if (version > CURRENT_SCHEMA_VERSION) {
     throw pathError(

@@ -1,6 +1,7 @@
-import { RidergateError } from '../errors.js';
+import { existsSync } from 'node:fs';
 import type { EventType, GateEvent } from '../event.js';
 import { SqliteDb, type SqlParam } from './sqlite.js';
+import { pathError, storeError } from './store-errors.js';
 import type { SetAsideKind } from './types.js';
 
 /** Which journal rows to read. Times are ms since the epoch, `until` exclusive. */
@@ -48,21 +49,19 @@ const PAGE_ROWS = 500;
 /**
  * Reads the journal of a store file in seq order, a page at a time (keyset pagination on seq),
  * read-only, so it can run beside the daemon and a year of events never sits in memory.
- * @throws RidergateError `store_failed` when the file cannot be opened or read.
+ * @throws RidergateError `store_failed` when the file is missing, not a gate store, or cannot be
+ *   opened or read; the first `next()` throws it, before any row.
  */
 export async function* readJournal(
   path: string,
   filter: JournalFilter = {},
 ): AsyncGenerator<JournalRow> {
+  if (!existsSync(path)) throw pathError(path, 'no such file; check store.path or --store');
   let db: SqliteDb;
   try {
     db = await SqliteDb.open(path, true);
   } catch (err) {
-    throw new RidergateError(
-      'store_failed',
-      `${path}: cannot open the journal (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-      { cause: err },
-    );
+    throw storeError('open', err, path);
   }
   try {
     const columns = await selectColumns(db, path);
@@ -75,9 +74,7 @@ export async function* readJournal(
           [afterSeq, ...params],
         )
         .catch((err: unknown) => {
-          throw new RidergateError('store_failed', `${path}: cannot read the journal`, {
-            cause: err,
-          });
+          throw storeError('read', err, path);
         });
       for (const row of rows) yield journalRow(row);
       const last = rows.at(-1);
@@ -100,8 +97,9 @@ async function selectColumns(
   const names = await db
     .all<{ name: string }>("SELECT name FROM pragma_table_info('events')")
     .catch((err: unknown) => {
-      throw new RidergateError('store_failed', `${path}: cannot read the journal`, { cause: err });
+      throw storeError('read', err, path);
     });
+  if (names.length === 0) throw pathError(path, 'not a ridergate store (it has no events table)');
   const present = new Set(names.map((n) => n.name));
   const list = ['seq', 'payload', 'delivered_at', ...SET_ASIDE_COLUMNS]
     .map((c) => (present.has(c) ? c : `NULL AS ${c}`))

@@ -101,6 +101,38 @@ describe('the ridergate command line', () => {
     expect(ridergate(['no-such-command']).code).toBe(2);
   });
 
+  it('takes number flags only as decimal digits in range and folders that exist, exit 2 otherwise', () => {
+    const cases: [string[], string][] = [
+      [
+        ['ops', '--port', '1e3', '--broker-ws', 'ws://127.0.0.1:9001'],
+        '--port "1e3": expected a whole number from 0 to 65535',
+      ],
+      [
+        ['ops', '--port', ' 8080', '--broker-ws', 'ws://127.0.0.1:9001'],
+        '--port " 8080": expected a whole number from 0 to 65535',
+      ],
+      [
+        ['ops', '--port', '', '--broker-ws', 'ws://127.0.0.1:9001'],
+        '--port "": expected a whole number from 0 to 65535',
+      ],
+      [
+        ['watch', '--max-gates', '0x10'],
+        '--max-gates "0x10": expected a whole number from 1 to 100000',
+      ],
+      [['relay', 'pulse', '--ms', '5e2'], '--ms "5e2": expected whole milliseconds from 50 to'],
+      [['devices', '--dir', join(dir, 'no-such-folder')], 'no-such-folder: no such folder'],
+      [
+        ['events', 'requeue', '--seq', '0', '--store', join(dir, 'none.db')],
+        '--seq "0": expected a whole number from 1 to 9007199254740991',
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const result = ridergate(args);
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect(result.stderr).toContain(message);
+    }
+  });
+
   it('refuses to run with an invalid configuration, naming each field, with exit code 78', () => {
     const config = join(dir, 'bad.yaml');
     writeFileSync(

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,9 +123,32 @@ describe('ridergate events: the visitor register', () => {
       '--since "yesterday": expected an ISO 8601 time',
     );
     expect(ridergate(['events', '--store', db, '--format', 'xml']).code).toBe(2);
+    const backwards = ridergate([
+      'events',
+      '--store',
+      db,
+      '--since',
+      '2026-12-02',
+      '--until',
+      '2026-12-01',
+    ]);
+    expect(backwards.code).toBe(2);
+    expect(backwards.stderr).toContain(
+      '--until 2026-12-01 is not after --since 2026-12-02: no event could match; swap them?',
+    );
     const missing = ridergate(['events', '--store', join(dir, 'none.db')]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('none.db: cannot open the journal');
+    expect(missing.stderr).toBe(
+      `ridergate: store.path ${join(dir, 'none.db')}: no such file; check store.path or --store\n`,
+    );
+    expect(missing.stdout).toBe('');
+    // Not a gate's store: nothing on stdout either, not even the JSON array's opening bracket.
+    const foreign = join(dir, 'foreign.db');
+    writeFileSync(foreign, '');
+    const notGate = ridergate(['events', '--store', foreign, '--format', 'json']);
+    expect(notGate.code).toBe(1);
+    expect(notGate.stderr).toContain('foreign.db: not a ridergate store');
+    expect(notGate.stdout).toBe('');
   });
 });
 

@@ -174,12 +174,28 @@ describe('set-aside events in the store (field case M4)', () => {
     expect(one.requeued.map((e) => e.seq)).toEqual([suspected.seq]);
   });
 
-  it('requeue migrates a schema 3 file and refuses a missing one', async () => {
+  it('requeue migrates a schema 1 or 3 file and refuses a missing or foreign one', async () => {
     const [, aside] = await writeSchema3File();
     const result = await requeueSetAside(path, { all: true }, NOW);
     expect(result.requeued.map((e) => e.id)).toEqual([aside?.id]);
     const s = await openStore();
     expect(await s.nextAsideDue(NOW, DAY_MS)).toMatchObject({ event: { id: aside?.id } });
+
+    // The first schema (before anything was set aside) holds nothing to requeue.
+    const oldest = join(dir, 'schema1.db');
+    const db = await SqliteDb.open(oldest);
+    await migrate(db, 1);
+    await db.close();
+    expect(await requeueSetAside(oldest, { all: true }, NOW)).toEqual({
+      requeued: [],
+      refused: [],
+    });
+    expect((await requeueSetAside(oldest, { seq: 1 }, NOW)).notSetAside).toBe('unknown');
+
+    const empty = join(dir, 'empty.db');
+    await (await SqliteDb.open(empty)).close();
+    const notGate = await requeueSetAside(empty, { all: true }, NOW).catch((err: unknown) => err);
+    expect((notGate as Error).message).toContain('empty.db: not a ridergate store');
 
     const missing = await requeueSetAside(join(dir, 'none.db'), { all: true }, NOW).catch(
       (err: unknown) => err,
