@@ -19,6 +19,7 @@ import { OnoffRelay } from './gpio/onoff-relay.js';
 import { SimRelay } from './gpio/sim-relay.js';
 import { TrackedRelay } from './gpio/tracked-relay.js';
 import type { Relay } from './gpio/types.js';
+import { readTlsFiles } from './link/client-options.js';
 import { MqttLink } from './link/mqtt-link.js';
 import { readSecretFile } from './link/secret-file.js';
 import { TelemetryBuilder } from './link/telemetry.js';
@@ -99,6 +100,9 @@ export class GateApp {
     // The root key is checked before the store is created: a gate that cannot be trusted
     // leaves nothing behind on disk.
     const rootKey = readRootKey(this.config.trust.rootKeyFile);
+    // So are the broker's password and TLS files: a missing one is a configuration error
+    // (exit 78, not restarted), found before the store or the broker is touched.
+    checkLinkFiles(this.config.mqtt);
     const openFailure = await this.store.open().then(
       () => undefined,
       (err: unknown) => diagnoseStoreFailure(this.config.store.path, err ?? 'store open failed'),
@@ -371,6 +375,12 @@ function readRootKey(path: string): KeyObject {
       { cause: err },
     );
   }
+}
+
+/** Reads the MQTT password and TLS files once, for their errors. */
+function checkLinkFiles(m: Config['mqtt']): void {
+  if (m.passwordFile !== undefined) readSecret(m.passwordFile);
+  readTlsFiles(m);
 }
 
 /** The MQTT password; refused when others can read the file (src/link/secret-file.ts). */

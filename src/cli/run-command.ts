@@ -76,16 +76,19 @@ async function runDaemon(configPath: string): Promise<void> {
     await app.start();
     health.ready(`gate ready: site ${config.gate.site}, gate ${config.gate.id}`);
   } catch (err) {
-    log.error({ err }, 'gate could not start');
+    const configError =
+      isRidergateError(err, 'config_invalid') || isRidergateError(err, 'config_unreadable');
+    // A configuration error is the technician's to fix: its message says all, a stack nothing.
+    log.error(
+      configError ? { code: 'config_invalid', error: describeError(err) } : { err },
+      'gate could not start',
+    );
     process.stderr.write(`ridergate: the gate could not start: ${describeError(err)}\n`);
     health.status(`could not start: ${describeError(err)}`);
     health.close();
     await app.stop();
     lock.release();
     log.flush();
-    process.exitCode =
-      isRidergateError(err, 'config_invalid') || isRidergateError(err, 'config_unreadable')
-        ? 78
-        : 1;
+    process.exitCode = configError ? 78 : 1;
   }
 }

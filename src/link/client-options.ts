@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { IClientOptions } from 'mqtt';
 import { RidergateError } from '../errors.js';
+import { readBoundedFile } from '../files.js';
 import { checkSecretMode } from './secret-file.js';
 
 /** What the MQTT client is built from; see {@link MqttLinkOptions} for the meaning. */
@@ -26,7 +26,7 @@ export interface ClientOptionsInput {
  * worth sending live), the TLS files read from disk. TLS verifies the broker's certificate
  * (chain to `caFile`, or the system CAs, and the URL's host name) unless `tlsInsecure`; the
  * client key file is refused when others can read it.
- * @throws RidergateError `link_failed` naming the file that cannot be read or is too open.
+ * @throws RidergateError `config_invalid` naming the file that cannot be read or is too open.
  */
 export function buildClientOptions(input: ClientOptionsInput): IClientOptions {
   const options: IClientOptions = {
@@ -40,12 +40,10 @@ export function buildClientOptions(input: ClientOptionsInput): IClientOptions {
   };
   if (input.username !== undefined) options.username = input.username;
   if (input.password !== undefined) options.password = input.password;
-  if (input.caFile !== undefined) options.ca = readTlsFile('mqtt.caFile', input.caFile);
-  if (input.certFile !== undefined) options.cert = readTlsFile('mqtt.certFile', input.certFile);
-  if (input.keyFile !== undefined) {
-    checkSecretMode(input.keyFile, 'mqtt.keyFile', 'link_failed');
-    options.key = readTlsFile('mqtt.keyFile', input.keyFile);
-  }
+  const tls = readTlsFiles(input);
+  if (tls.ca !== undefined) options.ca = tls.ca;
+  if (tls.cert !== undefined) options.cert = tls.cert;
+  if (tls.key !== undefined) options.key = tls.key;
   options.rejectUnauthorized = input.tlsInsecure !== true;
   const host = hostOf(input.url);
   // SNI and the name checked; an IP address is checked against the certificate's IP SANs.
@@ -63,15 +61,41 @@ function hostOf(url: string | undefined): string | undefined {
   }
 }
 
-function readTlsFile(field: string, path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new RidergateError('link_failed', `cannot read ${field}`, {
-      cause: err,
-      context: { field, value: path, expected: 'a readable PEM file' },
-    });
+/** The TLS files of the MQTT settings, as read from disk. */
+export interface TlsFiles {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+/** Largest PEM file read: a long certificate chain is a few tens of KiB. */
+const MAX_PEM_BYTES = 1024 * 1024;
+
+/**
+ * Reads the TLS files named in the MQTT settings: regular files of bounded size, the client
+ * key refused when others can read it. The gate calls it at start, before it opens anything,
+ * so that a missing or wrong file is a configuration error (exit 78, not restarted).
+ * @throws RidergateError `config_invalid` naming the setting, the file and what is wrong.
+ */
+export function readTlsFiles(
+  input: Pick<ClientOptionsInput, 'caFile' | 'certFile' | 'keyFile'>,
+): TlsFiles {
+  const files: TlsFiles = {};
+  if (input.caFile !== undefined) files.ca = readPem('mqtt.caFile', input.caFile);
+  if (input.certFile !== undefined) files.cert = readPem('mqtt.certFile', input.certFile);
+  if (input.keyFile !== undefined) {
+    checkSecretMode(input.keyFile, 'mqtt.keyFile', 'config_invalid');
+    files.key = readPem('mqtt.keyFile', input.keyFile);
   }
+  return files;
+}
+
+function readPem(field: string, path: string): Buffer {
+  return readBoundedFile(path, {
+    maxBytes: MAX_PEM_BYTES,
+    code: 'config_invalid',
+    what: `${field} PEM file`,
+  });
 }
 
 /** URL schemes mqtt.js connects with. */

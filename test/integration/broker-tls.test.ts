@@ -170,7 +170,7 @@ describe.skipIf(mosquittoMissing() !== undefined || opensslMissing() !== undefin
           keyFile: openKey,
         }),
       ).rejects.toMatchObject({
-        code: 'link_failed',
+        code: 'config_invalid',
         message: expect.stringMatching(/mqtt\.keyFile: .* mode 0644.*chmod 600/),
       });
 

@@ -145,6 +145,32 @@ describe('the ridergate command line', () => {
     expect(run.stderr).toContain('mqtt.url: got "http://broker"');
   });
 
+  it('refuses to start, exit 78 and nothing created, when a broker TLS file is missing', () => {
+    const keys = ridergate(['keys', 'gen', '--name', 'tlsroot', '--out', dir]);
+    expect(keys.code).toBe(0);
+    const config = join(dir, 'no-ca.yaml');
+    const store = join(dir, 'no-ca', 'gate.db');
+    const ca = join(dir, 'no-such-ca.pem');
+    writeFileSync(
+      config,
+      stringify({
+        gate: { site: 's1', id: 'g1' },
+        scanner: { driver: 'sim' },
+        relay: { driver: 'sim' },
+        store: { path: store },
+        trust: { rootKeyFile: join(dir, 'tlsroot.pub.json') },
+        mqtt: { url: 'mqtts://127.0.0.1:1', caFile: ca },
+      }),
+    );
+    const run = ridergate(['run', '--config', config]);
+    expect(run.code).toBe(78);
+    expect(run.stderr).toBe(
+      `ridergate: the gate could not start: ${ca}: cannot read the mqtt.caFile PEM file (no such file)\n`,
+    );
+    expect(run.stdout).not.toContain('"stack"');
+    expect(() => statSync(store)).toThrow();
+  });
+
   it('pulses a simulated relay for the configured time', () => {
     const config = join(dir, 'sim.yaml');
     writeFileSync(

@@ -65,9 +65,30 @@ describe('secret files and TLS options', () => {
   it('refuses a client key file others can read', () => {
     expect(() => buildClientOptions({ ...BASE, keyFile: secret(0o644) })).toThrow(
       expect.objectContaining({
-        code: 'link_failed',
+        code: 'config_invalid',
         message: expect.stringContaining('mqtt.keyFile'),
       }),
+    );
+  });
+
+  it('says which TLS setting names a missing file, a folder or a file too large', () => {
+    const missing = join(dir, 'no-ca.pem');
+    expect(() => buildClientOptions({ ...BASE, caFile: missing })).toThrow(
+      expect.objectContaining({
+        code: 'config_invalid',
+        message: `${missing}: cannot read the mqtt.caFile PEM file (no such file)`,
+      }),
+    );
+    expect(() => buildClientOptions({ ...BASE, certFile: dir })).toThrow(
+      expect.objectContaining({
+        code: 'config_invalid',
+        message: `${dir}: is a folder; expected a mqtt.certFile PEM file`,
+      }),
+    );
+    const huge = join(dir, 'huge.pem');
+    writeFileSync(huge, Buffer.alloc(1024 * 1024 + 1, 65));
+    expect(() => buildClientOptions({ ...BASE, caFile: huge })).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('too large for a mqtt.caFile') }),
     );
   });
 
