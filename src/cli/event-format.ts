@@ -70,9 +70,19 @@ function setAsideNote(row: JournalRow): string {
   return ` [set aside: suspected, next retry ${next}]`;
 }
 
-/** RFC 4180: quote a field holding a comma, quote or line break; double inner quotes. */
+/**
+ * A CSV field for a spreadsheet. Text from a token (issuer, rider, token id) is the issuer's to
+ * choose, so it is defused first: control characters become `?` (an ESC sequence would drive
+ * the terminal of whoever prints the file), and a field that a spreadsheet would read as a
+ * formula (`=`, `+`, `-`, `@`, tab or CR first) gets a leading `'` (OWASP's CSV injection rule).
+ * Then RFC 4180: quoted when it holds a comma, quote or line break, inner quotes doubled.
+ * `--format json` keeps every value exactly.
+ */
 function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing them is the point
+  const printable = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${printable}` : printable;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
 function csvFormatter(): EventFormatter {
