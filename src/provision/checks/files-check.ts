@@ -23,12 +23,15 @@ export function checkFiles({ config, configFile, env }: CheckInput): CheckResult
   ];
   const user = lookupUser(env.serviceUser, env.passwdFile, env.groupFile);
   const problems: string[] = [];
+  const kinds = new Set<ProblemKind>();
   let checked = 0;
   for (const [field, path] of files) {
     if (path === undefined) continue;
     checked += 1;
     const problem = readProblem(path, user);
-    if (problem !== undefined) problems.push(`${field} ${path}: ${problem}`);
+    if (problem === undefined) continue;
+    problems.push(`${field} ${path}: ${problem.text}`);
+    kinds.add(problem.kind);
   }
   if (problems.length === 0)
     return {
@@ -36,28 +39,44 @@ export function checkFiles({ config, configFile, env }: CheckInput): CheckResult
       status: 'ok',
       detail: `${checked} file(s) readable by ${env.serviceUser}`,
     };
+  const fixes: Record<ProblemKind, string> = {
+    missing:
+      'create the missing file, or correct the setting that names it (ridergate provision copies them into /etc/ridergate)',
+    folder: 'point the setting at the file, not at its folder',
+    access: `chgrp ${env.serviceUser} FILE && chmod 640 FILE (secrets stay unreadable to others)`,
+  };
   return {
     check: CHECK,
     status: 'fail',
     detail: problems.join('; '),
-    fix: `chgrp ${env.serviceUser} FILE && chmod 640 FILE (secrets stay unreadable to others)`,
+    fix: [...kinds].map((kind) => fixes[kind]).join('; '),
   };
 }
 
-function readProblem(path: string, user: UserIds | undefined): string | undefined {
-  let stat: FileIds;
+/** What is wrong with a file the gate reads, in three kinds that each have their own fix. */
+type ProblemKind = 'missing' | 'folder' | 'access';
+
+function readProblem(
+  path: string,
+  user: UserIds | undefined,
+): { kind: ProblemKind; text: string } | undefined {
+  let stat: FileIds & { isDirectory(): boolean };
   try {
     stat = statSync(path);
   } catch {
-    return 'does not exist';
+    return { kind: 'missing', text: 'does not exist' };
   }
+  if (stat.isDirectory()) return { kind: 'folder', text: 'is a folder, not a file' };
   if (user === undefined) return undefined;
   if (!mayAccess(user, stat, 0o4))
-    return `user ${user.name} cannot read it (mode ${octal(stat.mode)})`;
+    return { kind: 'access', text: `user ${user.name} cannot read it (mode ${octal(stat.mode)})` };
   for (let folder = dirname(path); folder !== dirname(folder); folder = dirname(folder)) {
     const dir = statSync(folder);
     if (!mayAccess(user, dir, 0o1))
-      return `user ${user.name} cannot enter ${folder} (mode ${octal(dir.mode)})`;
+      return {
+        kind: 'access',
+        text: `user ${user.name} cannot enter ${folder} (mode ${octal(dir.mode)})`,
+      };
   }
   return undefined;
 }

@@ -25,6 +25,13 @@ export async function checkStore({ config, env }: CheckInput): Promise<CheckResu
       fix: `chown ${user.name} ${folder}; chmod 0750 ${folder} (scripts/install.sh sets up /var/lib/ridergate)`,
     };
   }
+  if (statSync(path, { throwIfNoEntry: false })?.isFile() === false)
+    return {
+      check: CHECK,
+      status: 'fail',
+      detail: `store.path ${path} is a folder (or a device), not a database file`,
+      fix: `set store.path to a file in it, e.g. ${path.replace(/\/+$/, '')}/ridergate.db`,
+    };
   if (!existsSync(path))
     return {
       check: CHECK,

@@ -35,6 +35,31 @@ describe.skipIf(process.getuid?.() !== 0)('files check (needs root to chown)', (
     });
   });
 
+  it('says to create a missing file and to name a file, not a folder, each once', () => {
+    chownSync(join(dir, 'mqtt-password'), 0, FAKE.uid);
+    chmodSync(join(dir, 'mqtt-password'), 0o640);
+    const missing = join(dir, 'no-ca.pem');
+    const result = checkFiles({
+      ...input(),
+      config: {
+        ...input().config,
+        mqtt: {
+          ...input().config.mqtt,
+          caFile: missing,
+          certFile: dir,
+          keyFile: join(dir, 'nokey'),
+        },
+      },
+    });
+    expect(result).toMatchObject({ check: 'files', status: 'fail' });
+    expect(result.detail).toContain(`mqtt.caFile ${missing}: does not exist`);
+    expect(result.detail).toContain(`mqtt.certFile ${dir}: is a folder, not a file`);
+    expect(result.fix).toBe(
+      'create the missing file, or correct the setting that names it (ridergate provision copies them into /etc/ridergate); ' +
+        'point the setting at the file, not at its folder',
+    );
+  });
+
   it('passes once the file belongs to the service group', () => {
     const secret = join(dir, 'mqtt-password');
     chownSync(secret, 0, FAKE.uid);

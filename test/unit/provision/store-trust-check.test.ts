@@ -29,6 +29,16 @@ describe('database check', () => {
     });
   });
 
+  it('fails a store.path that names a folder, saying to name a file in it', async () => {
+    const input = { ...at(dir), env: { ...fakeSystem(dir), serviceUser: 'root' } };
+    expect(await checkStore(input)).toEqual({
+      check: 'database',
+      status: 'fail',
+      detail: `store.path ${dir} is a folder (or a device), not a database file`,
+      fix: `set store.path to a file in it, e.g. ${dir}/ridergate.db`,
+    });
+  });
+
   it('passes a sound database read-only and fails a corrupt one with what the gate will do', async () => {
     const path = join(dir, 'good.db');
     const db = await SqliteDb.open(path);
