@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import type { GateEvent } from '../event.js';
 import { BUSY_TIMEOUT_MS } from './open-store.js';
 import { CURRENT_SCHEMA_VERSION, migrate, readSchemaVersion } from './schema.js';
 import { SqliteDb } from './sqlite.js';
-import { pathError, storeError } from './store-errors.js';
+import { pathError, requireStoreFile, storeError } from './store-errors.js';
 import type { SetAsideKind } from './types.js';
 
 /** The first schema version of a gate store (migration 1 made its tables): below it, not one. */
@@ -50,7 +49,7 @@ export async function requeueSetAside(
   selection: RequeueSelection,
   nowMs: number,
 ): Promise<RequeueResult> {
-  if (!existsSync(path)) throw pathError(path, 'no such file; check store.path or --store');
+  requireStoreFile(path);
   const db = await SqliteDb.open(path).catch((err: unknown) => {
     throw storeError('open', err, path);
   });

@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
 import type { EventType, GateEvent } from '../event.js';
 import { SqliteDb, type SqlParam } from './sqlite.js';
-import { pathError, storeError } from './store-errors.js';
+import { pathError, requireStoreFile, storeError } from './store-errors.js';
 import type { SetAsideKind } from './types.js';
 
 /** Which journal rows to read. Times are ms since the epoch, `until` exclusive. */
@@ -56,7 +55,7 @@ export async function* readJournal(
   path: string,
   filter: JournalFilter = {},
 ): AsyncGenerator<JournalRow> {
-  if (!existsSync(path)) throw pathError(path, 'no such file; check store.path or --store');
+  requireStoreFile(path);
   let db: SqliteDb;
   try {
     db = await SqliteDb.open(path, true);

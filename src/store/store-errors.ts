@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { RidergateError } from '../errors.js';
 
 /** SQLite result codes that mean the file's content cannot be trusted. */
@@ -70,4 +71,19 @@ export function storeError(op: string, err: unknown, path: string): RidergateErr
   else if (code !== undefined && detail.startsWith(code)) problem = `${what} (${detail})`;
   else problem = `${what} (${code ?? 'error'}: ${detail})`;
   return pathError(path, problem, { op, detail, ...(code === undefined ? {} : { errCode: code }) });
+}
+
+/**
+ * Refuses a store file that is missing or is not a regular file (a folder, a device), before
+ * SQLite opens it and reports it as an I/O error, which reads like a failing SD card.
+ * For the tools that read an existing store (`events`, `events requeue`), not for the gate,
+ * which creates its store.
+ * @throws RidergateError `store_failed` naming the path and what to give instead.
+ */
+export function requireStoreFile(path: string): void {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat === undefined) throw pathError(path, 'no such file; check store.path or --store');
+  if (stat.isDirectory())
+    throw pathError(path, 'is a folder; give the database file in it (e.g. ridergate.db)');
+  if (!stat.isFile()) throw pathError(path, 'not a regular file; give the database file');
 }

@@ -142,6 +142,11 @@ describe('ridergate events: the visitor register', () => {
       `ridergate: store.path ${join(dir, 'none.db')}: no such file; check store.path or --store\n`,
     );
     expect(missing.stdout).toBe('');
+    const folder = ridergate(['events', '--store', dir]);
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toBe(
+      `ridergate: store.path ${dir}: is a folder; give the database file in it (e.g. ridergate.db)\n`,
+    );
     // Not a gate's store: nothing on stdout either, not even the JSON array's opening bracket.
     const foreign = join(dir, 'foreign.db');
     writeFileSync(foreign, '');
