@@ -3,10 +3,15 @@ import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { describeError, RidergateError } from '../errors.js';
 import { readBoundedFile } from '../files.js';
-import { type Asker, answersFromFlags, answersFromTerminal } from '../provision/answers.js';
+import {
+  type Asker,
+  answersFromFlags,
+  answersFromTerminal,
+  type FlagNames,
+} from '../provision/answers.js';
 import { lookupUser } from '../provision/checks/service-user.js';
 import type { Answers } from '../provision/fields.js';
-import { applyProvision, type ServiceOwner } from '../provision/provision.js';
+import { applyProvision, checkConfigDir, type ServiceOwner } from '../provision/provision.js';
 import { runSelftestCommand } from './selftest-command.js';
 
 /** The folder `ridergate provision` writes by default; the daemon reads config.yaml there. */
@@ -40,13 +45,19 @@ export function registerProvisionCommand(program: Command): void {
     .option('--username <name>', 'broker user name')
     .option(
       '--password <text>',
-      'broker password (visible in the process list: prefer --password-file)',
+      'broker password, needs --username (visible in the process list: prefer --password-file)',
     )
-    .option('--password-file <file>', 'read the broker password from this file')
+    .option('--password-file <file>', 'read the broker password from this file (needs --username)')
     .option('--ca-file <file>', 'CA certificate of the broker (PEM), copied in')
-    .option('--cert-file <file>', 'client certificate (PEM), copied in')
-    .option('--key-file <file>', 'key of the client certificate (PEM), copied in with mode 0600')
-    .option('--root-key <file>', 'fleet root public key (JWK), copied to root.pub.json (required)')
+    .option('--cert-file <file>', 'client certificate (PEM, needs --key-file), copied in')
+    .option(
+      '--key-file <file>',
+      'key of the client certificate (PEM, needs --cert-file), copied in as a secret: mode 0600, or 0640 with the service group when run as root',
+    )
+    .option(
+      '--root-key <file>',
+      'fleet root PUBLIC key (JWK, root.pub.json), copied to root.pub.json (required)',
+    )
     .option('--trust <file>', 'first trust list, a JWS signed by the root key (required)')
     .option('--scanner-driver <driver>', 'serial, tcp or sim (default serial)')
     .option('--scanner-profile <name>', 'scanner profile (ridergate devices)')
@@ -58,7 +69,7 @@ export function registerProvisionCommand(program: Command): void {
     .option('--store-path <file>', 'event database (default /var/lib/ridergate/ridergate.db)')
     .option(
       '--service-user <name>',
-      'the user the service runs as: it gets to read the files',
+      'the user the service runs as: run as root, provision gives the files to its group (secrets mode 0640, others nothing)',
       'ridergate',
     )
     .option('--no-selftest', 'do not run the selftest at the end')
@@ -71,10 +82,20 @@ export function registerProvisionCommand(program: Command): void {
 }
 
 async function provision(opts: ProvisionOptions): Promise<boolean> {
+  checkConfigDir(opts.configDir);
   const flags: Partial<Answers> = { ...opts };
-  if (opts.passwordFile !== undefined) flags.password = readPasswordFile(opts.passwordFile);
+  const flagNames: FlagNames = {};
+  if (opts.passwordFile !== undefined) {
+    if (opts.password !== undefined) {
+      throw new RidergateError('usage', 'give --password or --password-file, not both');
+    }
+    flags.password = readPasswordFile(opts.passwordFile);
+    flagNames.password = '--password-file';
+  }
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
-  const answers = interactive ? await askOnTerminal(flags) : await answersFromFlags(flags);
+  const answers = interactive
+    ? await askOnTerminal(flags, flagNames)
+    : await answersFromFlags(flags, flagNames);
   const result = await applyProvision(answers, opts.configDir, serviceOwner(opts.serviceUser));
   for (const file of result.written) process.stdout.write(`wrote ${file}\n`);
   const key = result.deviceKey;
@@ -119,7 +140,10 @@ function readPasswordFile(file: string): string {
   }
 }
 
-async function askOnTerminal(flags: Partial<Answers>): Promise<Partial<Answers>> {
+async function askOnTerminal(
+  flags: Partial<Answers>,
+  flagNames: FlagNames,
+): Promise<Partial<Answers>> {
   // Everything readline echoes goes through this stream, so a secret answer can be hidden.
   const screen = { muted: false };
   const output = new Writable({
@@ -131,7 +155,7 @@ async function askOnTerminal(flags: Partial<Answers>): Promise<Partial<Answers>>
   const rl = createInterface({ input: process.stdin, output, terminal: true });
   try {
     process.stdout.write('Provisioning this gate. Press Enter to keep the value in [brackets].\n');
-    return await answersFromTerminal(flags, readlineAsker(rl, screen));
+    return await answersFromTerminal(flags, readlineAsker(rl, screen), flagNames);
   } finally {
     rl.close();
   }

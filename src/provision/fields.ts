@@ -6,7 +6,7 @@ import { describeError } from '../errors.js';
 import { readBoundedFile } from '../files.js';
 import { checkBrokerUrl } from '../link/client-options.js';
 import { BY_ID_DIR } from '../scanner/port-list.js';
-import { readPublicKey } from '../token/keys.js';
+import { readPublicKey, readPublicOnlyKey } from '../token/keys.js';
 import { verifyTrustList } from '../trust/signed-trust-list.js';
 import { readTrustFile } from '../trust/trust-list.js';
 
@@ -44,6 +44,8 @@ export interface Field {
   secret?: boolean;
   /** Whether the question applies, given the answers so far (tcp host only for tcp). */
   applies?: (a: Partial<Answers>) => boolean;
+  /** What {@link applies} asks for, named when the flag is given without it: `--username`. */
+  needs?: string;
   defaultValue?: (a: Partial<Answers>) => string | undefined;
   /** The known answers, shown on a terminal before the question (profile names). */
   choices?: () => string[];
@@ -61,16 +63,40 @@ const checkId = (what: string) => (value: string) =>
 const oneOf = (options: string[]) => (value: string) =>
   options.includes(value) ? undefined : `expected one of ${options.join(', ')}`;
 
-function checkPem(value: string): string | undefined {
+/** What a PEM file given to provision must hold. */
+type PemKind = 'certificate' | 'private key';
+
+const CERTIFICATE_BLOCK = '-----BEGIN CERTIFICATE-----';
+/** PKCS#8 (`PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`) and the older `RSA`/`EC PRIVATE KEY`. */
+const PRIVATE_KEY_BLOCK = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+
+/**
+ * Checks a PEM file by what it must hold: a certificate file at least one CERTIFICATE block and
+ * no private key (it is copied in readable by all), a key file a PRIVATE KEY block.
+ */
+const checkPem = (kind: PemKind) => (value: string) => {
+  let text: string;
   try {
-    const text = readBoundedFile(value, { maxBytes: 64 * 1024, code: 'usage', what: 'PEM file' });
-    return text.includes('-----BEGIN ')
-      ? undefined
-      : `${value}: not a PEM file (no -----BEGIN line)`;
+    text = readBoundedFile(value, {
+      maxBytes: 64 * 1024,
+      code: 'usage',
+      what: 'PEM file',
+    }).toString('utf8');
   } catch (err) {
     return describeError(err);
   }
-}
+  if (!text.includes('-----BEGIN ')) return `${value}: not a PEM file (no -----BEGIN line)`;
+  const hasKey = PRIVATE_KEY_BLOCK.test(text);
+  if (kind === 'private key') {
+    return hasKey ? undefined : `${value}: holds no private key (no -----BEGIN PRIVATE KEY line)`;
+  }
+  if (hasKey) {
+    return `${value}: holds a private key; give the certificate only (it is copied in readable by all), and treat that key as leaked if the file was shared`;
+  }
+  return text.includes(CERTIFICATE_BLOCK)
+    ? undefined
+    : `${value}: holds no certificate (no ${CERTIFICATE_BLOCK} line)`;
+};
 
 function tryOr(action: () => unknown): string | undefined {
   try {
@@ -133,6 +159,7 @@ export const FIELDS: readonly Field[] = [
     required: false,
     secret: true,
     applies: (a) => Boolean(a.username),
+    needs: '--username',
     check: (v) =>
       v.length <= 1024 && !/[\r\n]/.test(v) ? undefined : 'one line, at most 1024 characters',
   },
@@ -141,29 +168,31 @@ export const FIELDS: readonly Field[] = [
     flag: '--ca-file',
     prompt: 'Broker CA certificate file (PEM; empty: system CAs)',
     required: false,
-    check: checkPem,
+    check: checkPem('certificate'),
   },
   {
     key: 'certFile',
     flag: '--cert-file',
     prompt: 'Client certificate file (PEM; empty: none)',
     required: false,
-    check: checkPem,
+    check: checkPem('certificate'),
   },
   {
     key: 'keyFile',
     flag: '--key-file',
     prompt: 'Client certificate key file (PEM)',
-    required: false,
+    required: (a) => Boolean(a.certFile),
     applies: (a) => Boolean(a.certFile),
-    check: checkPem,
+    needs: '--cert-file',
+    check: checkPem('private key'),
   },
   {
     key: 'rootKey',
     flag: '--root-key',
     prompt: 'Fleet root public key file (root.pub.json)',
     required: true,
-    check: (v) => tryOr(() => readPublicKey(v)),
+    // It is copied in readable by all: a private key there would be handed to every reader.
+    check: (v) => tryOr(() => readPublicOnlyKey(v)),
   },
   {
     key: 'trust',
@@ -186,7 +215,7 @@ export const FIELDS: readonly Field[] = [
     prompt: 'Scanner profile (empty: 9600 8N1, CR or LF)',
     choices: () => profileNames('scanner'),
     required: false,
-    applies: (a) => a.scannerDriver !== 'sim',
+    // Every driver frames lines by the profile, the sim one too (src/scanner/sim-scanner.ts).
     check: (v) => tryOr(() => findScannerProfile(v)),
   },
   {
@@ -195,6 +224,7 @@ export const FIELDS: readonly Field[] = [
     prompt: 'Scanner device',
     required: false,
     applies: (a) => (a.scannerDriver ?? 'serial') === 'serial',
+    needs: '--scanner-driver serial',
     defaultValue: defaultSerialPath,
     check: (v) =>
       v.startsWith('/') ? undefined : 'an absolute device path, e.g. /dev/serial/by-id/...',
@@ -205,6 +235,7 @@ export const FIELDS: readonly Field[] = [
     prompt: 'Network scanner host',
     required: (a) => a.scannerDriver === 'tcp',
     applies: (a) => a.scannerDriver === 'tcp',
+    needs: '--scanner-driver tcp',
     check: (v) => (v.length <= 253 ? undefined : 'at most 253 characters'),
   },
   {
@@ -213,6 +244,7 @@ export const FIELDS: readonly Field[] = [
     prompt: 'Network scanner port',
     required: (a) => a.scannerDriver === 'tcp',
     applies: (a) => a.scannerDriver === 'tcp',
+    needs: '--scanner-driver tcp',
     check: (v) =>
       /^\d{1,5}$/.test(v) && Number(v) >= 1 && Number(v) <= 65_535
         ? undefined

@@ -2,8 +2,9 @@ import { chmodSync, chownSync, existsSync, readFileSync, statSync } from 'node:f
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfig, mergeDeep, readYamlFile } from '../config/load.js';
+import { RidergateError } from '../errors.js';
 import { makeFolder } from '../files.js';
-import { readPublicKey, writeKeyPair } from '../token/keys.js';
+import { publicJwkText, readPublicKey, readPublicOnlyKey, writeKeyPair } from '../token/keys.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { Answers } from './fields.js';
 
@@ -29,12 +30,24 @@ export const PROVISION_FILES = {
 } as const;
 
 /**
- * Writes a gate's configuration folder from checked answers: the fleet root key, the first
- * trust list, the broker password (0600) and TLS files copied in; the device key pair made
- * once and kept on later runs; and config.yaml, merged over an existing one (whose settings
- * not asked about are kept, and which is kept as config.yaml.bak), validated with the
- * daemon's own loader before it replaces the old file.
- * @throws RidergateError `usage` when a file cannot be written, `config_invalid` when the
+ * Refuses an empty configuration folder name, which would resolve to the current folder.
+ * @throws RidergateError `usage`.
+ */
+export function checkConfigDir(configDir: string): void {
+  if (configDir.trim() === '') {
+    throw new RidergateError('usage', '--config-dir: the path is empty; name a folder');
+  }
+}
+
+/**
+ * Writes a gate's configuration folder from checked answers: the public members of the fleet
+ * root key, the first trust list, the broker password (0600) and TLS files copied in; the
+ * device key pair made once and kept on later runs; and config.yaml, merged over an existing
+ * one (whose settings not asked about are kept, and which is kept as config.yaml.bak),
+ * validated with the daemon's own loader before it replaces the old file. With an `owner`,
+ * the files then go to the service's group ({@link handOver}: secrets 0640).
+ * @throws RidergateError `usage` when the folder name is empty or a file cannot be written,
+ *   `key_invalid` when the root key file holds a private key, `config_invalid` when the
  *   result would not load (nothing replaced then).
  */
 export async function applyProvision(
@@ -42,6 +55,9 @@ export async function applyProvision(
   configDir: string,
   owner?: ServiceOwner,
 ): Promise<ProvisionResult> {
+  checkConfigDir(configDir);
+  // Read before anything is written: a private root key stops provisioning here.
+  const rootKey = publicJwkText(readPublicOnlyKey(requireAnswer(answers.rootKey)));
   const dir = resolve(configDir);
   const fresh = !existsSync(dir);
   makeFolder(dir, '--config-dir');
@@ -76,7 +92,7 @@ export async function applyProvision(
         : undefined,
     },
     trust: {
-      rootKeyFile: await copy(PROVISION_FILES.rootKey, requireAnswer(answers.rootKey), 0o644),
+      rootKeyFile: await put(PROVISION_FILES.rootKey, rootKey, 0o644),
       file: await copy(PROVISION_FILES.trust, requireAnswer(answers.trust), 0o644),
     },
   };
@@ -122,7 +138,7 @@ function scannerSection(a: Partial<Answers>): Record<string, unknown> {
   const driver = a.scannerDriver ?? 'serial';
   return {
     driver,
-    profile: driver === 'sim' ? undefined : a.scannerProfile,
+    profile: a.scannerProfile,
     path: driver === 'serial' ? a.scannerPath : driver === 'sim' ? 'sim' : undefined,
     host: driver === 'tcp' ? a.scannerHost : undefined,
     port: driver === 'tcp' && a.scannerPort ? Number(a.scannerPort) : undefined,

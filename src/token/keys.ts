@@ -72,8 +72,30 @@ export function writeKeyPair(
   const publicFile = join(dir, `${name}.pub.json`);
   const extra = { kid: keyKid, alg };
   writeJson(privateFile, { ...privateKey.export({ format: 'jwk' }), ...extra }, 0o600);
-  writeJson(publicFile, { ...publicKey.export({ format: 'jwk' }), ...extra }, 0o644);
+  writeJson(publicFile, publicJwk({ key: publicKey, kid: keyKid, alg }), 0o644);
   return { kid: keyKid, privateFile, publicFile };
+}
+
+/**
+ * The public JWK of a loaded key with its `kid` and `alg`, as `<name>.pub.json` holds it:
+ * only public members, whatever the key was read from.
+ */
+export function publicJwk(loaded: LoadedKey): JsonWebKey {
+  const key = loaded.key.type === 'private' ? createPublicKey(loaded.key) : loaded.key;
+  return { ...key.export({ format: 'jwk' }), kid: loaded.kid, alg: loaded.alg };
+}
+
+/** The text of a public JWK file: {@link publicJwk}, two-space indented, newline at the end. */
+export function publicJwkText(loaded: LoadedKey): string {
+  return `${JSON.stringify(publicJwk(loaded), null, 2)}\n`;
+}
+
+/**
+ * Whether a JWK carries private key material: `d`, the private member of both OKP
+ * (RFC 8037 section 2) and EC keys (RFC 7518 section 6.2.2.1).
+ */
+export function holdsPrivateKey(jwk: object): boolean {
+  return 'd' in jwk;
 }
 
 function writeJson(file: string, value: object, mode: number): void {
@@ -115,6 +137,24 @@ export function readPrivateKey(file: string): LoadedKey {
  */
 export function readPublicKey(file: string): LoadedKey {
   const jwk = readJwk(file);
+  const key = importJwk(file, jwk, 'public');
+  return finishKey(file, jwk, key, key);
+}
+
+/**
+ * Reads a public key from a JWK file that must hold nothing private: for a key that is copied
+ * where others may read it (the fleet root key in /etc/ridergate).
+ * @throws RidergateError `key_invalid` when the file holds a private key (`d`), or as
+ *   {@link readPublicKey}.
+ */
+export function readPublicOnlyKey(file: string): LoadedKey {
+  const jwk = readJwk(file);
+  if (holdsPrivateKey(jwk)) {
+    throw new RidergateError(
+      'key_invalid',
+      `${file}: holds a private key ("d"); give the public key (the .pub.json file), and treat that private key as leaked if it was copied anywhere`,
+    );
+  }
   const key = importJwk(file, jwk, 'public');
   return finishKey(file, jwk, key, key);
 }

@@ -1,6 +1,7 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { Type as T } from '@sinclair/typebox';
 import { keyFitsAlg } from '../token/cose.js';
+import { holdsPrivateKey } from '../token/keys.js';
 import type { TokenAlg } from '../token/types.js';
 
 /** A time in a trust list: ISO 8601 with a zone, or epoch seconds. */
@@ -18,7 +19,7 @@ export function importPublicJwk(
   where: string,
   problems: string[],
 ): KeyObject | undefined {
-  if ('d' in k.jwk) {
+  if (holdsPrivateKey(k.jwk)) {
     problems.push(
       `${where}.jwk: holds a private key ("d"); put only the public key in the trust list and treat that private key as leaked`,
     );

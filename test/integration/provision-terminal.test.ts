@@ -53,6 +53,7 @@ describe.skipIf(scriptMissing)('provision on a terminal', () => {
       ['Fleet root public key file (root.pub.json): ', keys.rootKeyFile],
       ['First trust list file (signed JWS): ', keys.trustFile],
       ['Scanner connection (serial, tcp, sim) [serial]: ', 'sim'],
+      ['Scanner profile (empty: 9600 8N1, CR or LF): ', ''],
       ['Relay driver (onoff, sim) [onoff]: ', ''],
       ['Relay board profile', 'relay-1ch-active-low'],
       [`Event database file [${join(dir, 'gate.db')}]: `, ''],

@@ -69,6 +69,40 @@ describe('provisioning answers', () => {
     expect(problems).not.toContain('line one');
   });
 
+  it('refuses a flag whose question does not apply, naming what it needs', async () => {
+    const problems = await answersFromFlags(
+      { ...required(), password: 'pw-1', scannerHost: 'h', scannerDriver: 'serial' },
+      { password: '--password-file' },
+    ).catch((err: unknown) => (isRidergateError(err, 'usage') ? err.message : String(err)));
+    expect(problems).toContain('--password-file needs --username');
+    expect(problems).toContain('--scanner-host needs --scanner-driver tcp');
+    expect(problems).not.toContain('pw-1');
+  });
+
+  it('says on a terminal that a flag is not used when its question does not apply', async () => {
+    const said: string[] = [];
+    // Enter for every question but the scanner driver (the ninth).
+    const typed = [...Array(8).fill(''), 'sim', '', '', '', ''];
+    const asker: Asker = {
+      question: async () => typed.shift() ?? '',
+      say: (line) => said.push(line),
+    };
+    const flags = { ...required(), password: 'pw-1', relayDriver: 'sim' };
+    const answers = await answersFromTerminal(flags, asker, { password: '--password-file' });
+    expect(said).toContain('  --password-file needs --username: not used');
+    expect(answers).toMatchObject({ scannerDriver: 'sim', relayDriver: 'sim' });
+    expect(answers.password).toBeUndefined();
+    expect(typed).toEqual([]);
+  });
+
+  it('refuses a root key file holding the private key', async () => {
+    const privateFile = keys.rootKeyFile.replace(/\.pub\.json$/, '.key.json');
+    const problems = await answersFromFlags({ ...required(), rootKey: privateFile }).catch(
+      (err: unknown) => (isRidergateError(err, 'usage') ? err.message : String(err)),
+    );
+    expect(problems).toContain(`--root-key "${privateFile}": ${privateFile}: holds a private key`);
+  });
+
   it('asks again on a terminal until each answer is fine, showing why', async () => {
     const typed = [
       '',
@@ -83,6 +117,8 @@ describe('provisioning answers', () => {
       join(dir, 'missing.jws'),
       keys.trustFile,
       'sim',
+      'nope',
+      'generic-cdc-cr',
       '',
       'relay-1ch-active-low',
       '',
@@ -101,12 +137,14 @@ describe('provisioning answers', () => {
       site: 'north',
       gate: 'g1',
       scannerDriver: 'sim',
+      scannerProfile: 'generic-cdc-cr',
       relayDriver: 'onoff',
       relayProfile: 'relay-1ch-active-low',
     });
     expect(said[0]).toBe('  an answer is needed here');
     expect(said[1]).toMatch(/"North Park" is not a site id/);
     expect(said[2]).toMatch(/missing\.jws: cannot read the trust list \(no such file\)/);
+    expect(said.find((line) => line.includes('"nope"'))).toMatch(/^ {2}.*"nope"/);
     expect(prompts).toContain('Relay driver (onoff, sim) [onoff]: ');
     expect(said.join('\n')).toContain('  relay-1ch-active-low: 1-channel relay module');
     expect(typed).toEqual([]);

@@ -79,6 +79,19 @@ describe('writing a provisioned configuration folder', () => {
     expect(existsSync(`${first.configFile}.bak`)).toBe(false);
   });
 
+  it('writes nothing when the root key file holds the private key', async () => {
+    const etc = join(dir, 'private-root');
+    const rootKey = keys.rootKeyFile.replace(/\.pub\.json$/, '.key.json');
+    await expect(applyProvision({ ...answers(), rootKey }, etc)).rejects.toThrow(
+      /holds a private key \("d"\)/,
+    );
+    expect(existsSync(etc)).toBe(false);
+  });
+
+  it('refuses an empty folder name instead of writing into the current folder', async () => {
+    await expect(applyProvision(answers(), '')).rejects.toThrow('--config-dir: the path is empty');
+  });
+
   it.skipIf(process.getuid?.() !== 0)(
     'hands the files to the service user when run as root',
     async () => {
@@ -91,6 +104,7 @@ describe('writing a provisioned configuration folder', () => {
       expect(statSync(etc).gid).toBe(991);
       expect(owner('mqtt-password')).toEqual({ uid: 0, gid: 991, mode: 0o640 });
       expect(owner('mqtt-key.pem')).toEqual({ uid: 0, gid: 991, mode: 0o640 });
+      expect(owner('mqtt-ca.pem')).toEqual({ uid: 0, gid: 991, mode: 0o644 });
       expect(owner('config.yaml')).toEqual({ uid: 0, gid: 991, mode: 0o640 });
       expect(owner('device.key.json')).toEqual({ uid: 990, gid: 991, mode: 0o600 });
     },
