@@ -1,5 +1,5 @@
 import { decodeJwt } from 'jose';
-import { readPublicKey } from '../../token/keys.js';
+import { readPublicKey, readPublicOnlyKey } from '../../token/keys.js';
 import { verifyTrustList } from '../../trust/signed-trust-list.js';
 import { readTrustFile } from '../../trust/trust-list.js';
 import type { CheckInput, CheckResult } from '../check.js';
@@ -25,6 +25,17 @@ export async function checkTrust({ config, env }: CheckInput): Promise<CheckResu
       CHECK,
       err,
       'copy the fleet root public key there (ridergate provision --root-key)',
+    );
+  }
+  // The gate runs with a private root key in that file (it needs only the public half), but
+  // whoever can read the file can sign trust lists for the whole fleet.
+  try {
+    readPublicOnlyKey(config.trust.rootKeyFile);
+  } catch (err) {
+    return failed(
+      CHECK,
+      err,
+      'replace the file with the public key (root.pub.json), and have operations rotate the fleet root key',
     );
   }
   let list: Awaited<ReturnType<typeof verifyTrustList>>;

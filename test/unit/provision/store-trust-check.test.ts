@@ -107,6 +107,17 @@ describe('trust list check', () => {
     });
   });
 
+  it('fails a root key file that holds the private key, with the rotation to do', async () => {
+    const root = join(dir, 'root.key.json');
+    const result = await checkTrust(input({ rootKeyFile: root, file: keys.trustFile }));
+    expect(result).toMatchObject({
+      check: 'trust list',
+      status: 'fail',
+      detail: expect.stringContaining(`${root}: holds a private key ("d")`),
+      fix: 'replace the file with the public key (root.pub.json), and have operations rotate the fleet root key',
+    });
+  });
+
   it('fails a list signed by another root key', async () => {
     mkdirSync(join(dir, 'other'));
     const other = writeKeyPair(join(dir, 'other'), 'root', 'EdDSA');
