@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.js';
+import { RidergateError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { previewScanText } from '../scanner/decode.js';
 import { createScanner } from '../scanner/index.js';
@@ -21,6 +22,11 @@ export function registerScanCommand(program: Command): void {
       const count = parseWholeFlag('--count', opts.count, 1, 1000);
       const timeoutSec = parseWholeFlag('--timeout', opts.timeout, 1, 3600, 'seconds');
       const { config } = loadConfig(opts.config);
+      if (config.scanner.driver === 'sim')
+        throw new RidergateError(
+          'usage',
+          `scan: ${opts.config} sets scanner.driver sim, which reads nothing; set serial (or tcp) to read a real scanner`,
+        );
       const trust = await readTrustForTools(config.trust.file, config.trust.rootKeyFile);
       const scanner = createScanner(config.scanner, createLogger('warn', 2));
       const announce = () =>

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { RidergateError } from '../errors.js';
 import { writeOutputFile } from '../files.js';
+import { MAX_TEXT_CHARS } from '../token/claims.js';
 import { issueToken } from '../token/issue.js';
 import { readPrivateKey } from '../token/keys.js';
 import { renderQr } from './qr-image.js';
@@ -44,8 +46,8 @@ export function registerTokenCommands(program: Command): void {
         opts.iat === undefined ? Math.floor(Date.now() / 1000) : parseSeconds('--iat', opts.iat);
       const ttl = parseTtl('--ttl', opts.ttl);
       const claims = {
-        iss: opts.iss,
-        sub: opts.sub,
+        iss: parseClaimText('--iss', opts.iss),
+        sub: parseClaimText('--sub', opts.sub),
         iat,
         exp: iat + ttl,
         ...(opts.nbf === undefined ? {} : { nbf: parseSeconds('--nbf', opts.nbf) }),
@@ -63,6 +65,16 @@ export function registerTokenCommands(program: Command): void {
       process.stdout.write(`${text}\n`);
     });
   registerTokenVerify(token);
+}
+
+/** `--iss` and `--sub`: text a gate accepts in those claims, checked before anything is signed. */
+function parseClaimText(flag: string, value: string): string {
+  if (value.length === 0 || value.length > MAX_TEXT_CHARS)
+    throw new RidergateError(
+      'usage',
+      `${flag}: expected 1 to ${MAX_TEXT_CHARS} characters (got ${value.length})`,
+    );
+  return value;
 }
 
 /** Writes the QR PNG and says on stderr what it is (stdout keeps only the token text). */

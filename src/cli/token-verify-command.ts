@@ -170,7 +170,13 @@ function readKey(file: string): LoadedKey {
 function readImage(file: string): string {
   let png: Buffer;
   try {
-    const size = statSync(file).size;
+    const stat = statSync(file);
+    // A FIFO or a device would block or never end.
+    if (!stat.isFile())
+      throw usage(
+        `--image ${file}: not a regular file (a folder, FIFO or device); expected a PNG image`,
+      );
+    const size = stat.size;
     if (size > MAX_IMAGE_BYTES) {
       throw usage(`--image ${file}: ${size} bytes; at most ${MAX_IMAGE_BYTES}`);
     }

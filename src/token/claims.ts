@@ -14,7 +14,7 @@ export const CLAIM = {
 } as const;
 
 /** Longest text claim or site id accepted, characters. */
-const MAX_TEXT_CHARS = 256;
+export const MAX_TEXT_CHARS = 256;
 
 /**
  * Type-checks a decoded CWT claims map into TokenClaims. Claims not used by RP1 are ignored.
