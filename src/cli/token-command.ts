@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { writeOutputFile } from '../files.js';
 import { issueToken } from '../token/issue.js';
-import { readPrivateKey } from '../token/keys.js';
+import { readKeyFlag } from './ops-flags.js';
 import { renderQr } from './qr-image.js';
 import { parseQrLevel, parseSeconds, parseSites, parseTtl } from './token-args.js';
 import { registerTokenVerify } from './token-verify-command.js';
@@ -39,7 +39,7 @@ export function registerTokenCommands(program: Command): void {
     .option('--qr-level <level>', 'QR error-correction level: L, M, Q or H', 'M')
     .action(async (opts: IssueOptions) => {
       const level = parseQrLevel('--qr-level', opts.qrLevel);
-      const signer = readPrivateKey(opts.key);
+      const signer = readKeyFlag('--key', opts.key, 'private');
       const iat =
         opts.iat === undefined ? Math.floor(Date.now() / 1000) : parseSeconds('--iat', opts.iat);
       const ttl = parseTtl('--ttl', opts.ttl);
