@@ -3,9 +3,10 @@ import { COMMAND_NAMES, type CommandName } from '../command/command-types.js';
 import { argsError } from '../command/parse-command.js';
 import { signCommand } from '../command/sign-command.js';
 import { RidergateError } from '../errors.js';
-import { readPrivateKey } from '../token/keys.js';
+import { parseIdFlag, publishUrl, readKeyFlag } from './ops-flags.js';
 import { PASSWORD_FILE_HELP } from './ops-password.js';
 import { connectBroker, publishAndCollect } from './ops-publish.js';
+import { parsePrefix } from './watch-command.js';
 import { parseWholeFlag } from './whole-number.js';
 
 interface SignOptions {
@@ -36,43 +37,44 @@ export function registerCmdCommands(program: Command): void {
     .option('--args <json>', 'arguments as JSON, e.g. \'{"on":true}\'')
     .option('--ttl <sec>', 'lifetime in seconds (1-3600)', '60')
     .option('--publish', 'publish it and wait for the results on cmd/result')
-    .option('--url <url>', 'broker URL for --publish, e.g. mqtt://broker:1883')
+    .option('--url <url>', 'broker URL, with --publish only, e.g. mqtt://broker:1883')
     .option('--prefix <prefix>', 'topic prefix', 'ridergate/v1')
     .option('--username <name>', 'broker user')
     .option('--password-file <file>', PASSWORD_FILE_HELP)
     .option('--wait <sec>', 'seconds to wait for results', '10')
     .action(async (opts: SignOptions) => {
+      // Every flag is checked before the key is read and anything is signed or sent.
       const name = parseName(opts.cmd);
+      const site = parseIdFlag('--site', opts.site, 'site');
+      const gate = opts.gate === undefined ? undefined : parseIdFlag('--gate', opts.gate, 'gate');
       const ttlSec = parseWholeFlag('--ttl', opts.ttl, 1, 3600, 'seconds');
       const waitSec = parseWholeFlag('--wait', opts.wait, 1, 600, 'seconds');
+      const prefix = parsePrefix(opts.prefix);
+      const url = publishUrl(opts);
       const args = parseArgs(opts.args);
       const problem = argsError(name, args);
       // The gate would refuse it `malformed`: say so before signing.
       if (problem !== undefined) throw new RidergateError('usage', `--args: ${problem}`);
-      const key = readPrivateKey(opts.key);
-      const { jws, jti } = await signCommand(
-        { cmd: name, site: opts.site, gate: opts.gate, args, ttlSec },
-        key,
-      );
-      if (opts.publish !== true) {
+      const key = readKeyFlag('--key', opts.key, 'private');
+      const { jws, jti } = await signCommand({ cmd: name, site, gate, args, ttlSec }, key);
+      if (url === undefined) {
         process.stdout.write(`${jws}\n`);
         return;
       }
-      if (opts.url === undefined) throw new RidergateError('usage', '--publish needs --url');
-      const base = `${opts.prefix}/${opts.site}`;
-      const client = await connectBroker({ ...opts, url: opts.url, waitSec });
+      const base = `${prefix}/${site}`;
+      const client = await connectBroker({ ...opts, url, waitSec });
       try {
         const results = await publishAndCollect(
           client,
           {
-            topic: `${base}/${opts.gate ?? '_site'}/cmd`,
-            resultTopic: `${base}/${opts.gate ?? '+'}/cmd/result`,
+            topic: `${base}/${gate ?? '_site'}/cmd`,
+            resultTopic: `${base}/${gate ?? '+'}/cmd/result`,
             payload: jws,
             id: jti,
             waitSec,
           },
           // A gate command has one answer; a site-wide one, one per gate until the wait ends.
-          (results) => opts.gate !== undefined && results.length > 0,
+          (results) => gate !== undefined && results.length > 0,
         );
         if (results.length === 0) {
           throw new RidergateError(

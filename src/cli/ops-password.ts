@@ -15,7 +15,7 @@ export const PASSWORD_FILE_HELP = `file holding the broker password (mode 0600; 
 /**
  * The broker password of an operations tool: read from `--password-file` (its mode checked:
  * no access by others), else from ${OPS_PASSWORD_VARIABLE}, else none.
- * @throws RidergateError `usage` when both are given; `config_invalid` for a bad file.
+ * @throws RidergateError `usage` when both are given, or for a missing, unreadable or open file.
  */
 export function opsPassword(
   passwordFile: string | undefined,
@@ -28,7 +28,7 @@ export function opsPassword(
         'usage',
         `--password-file and ${OPS_PASSWORD_VARIABLE} both give a password; use one`,
       );
-    return readSecretFile(passwordFile, '--password-file');
+    return readSecretFile(passwordFile, '--password-file', 'usage');
   }
   return fromEnv === '' ? undefined : fromEnv;
 }

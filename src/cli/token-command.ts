@@ -3,7 +3,7 @@ import { RidergateError } from '../errors.js';
 import { writeOutputFile } from '../files.js';
 import { MAX_TEXT_CHARS } from '../token/claims.js';
 import { issueToken } from '../token/issue.js';
-import { readPrivateKey } from '../token/keys.js';
+import { readKeyFlag } from './ops-flags.js';
 import { renderQr } from './qr-image.js';
 import { parseQrLevel, parseSeconds, parseSites, parseTtl } from './token-args.js';
 import { registerTokenVerify } from './token-verify-command.js';
@@ -41,7 +41,7 @@ export function registerTokenCommands(program: Command): void {
     .option('--qr-level <level>', 'QR error-correction level: L, M, Q or H', 'M')
     .action(async (opts: IssueOptions) => {
       const level = parseQrLevel('--qr-level', opts.qrLevel);
-      const signer = readPrivateKey(opts.key);
+      const signer = readKeyFlag('--key', opts.key, 'private');
       const iat =
         opts.iat === undefined ? Math.floor(Date.now() / 1000) : parseSeconds('--iat', opts.iat);
       const ttl = parseTtl('--ttl', opts.ttl);

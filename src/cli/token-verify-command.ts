@@ -130,8 +130,10 @@ function verifyCose(bytes: Uint8Array, flags: VerifyFlags): number {
 async function trustFromFlags(flags: VerifyFlags): Promise<TrustView> {
   if (flags.trust !== undefined) {
     try {
-      return (await readTrustForTools(flags.trust, flags.root)).view;
+      return (await readTrustForTools(flags.trust, flags.root, '--trust')).view;
     } catch (err) {
+      // A file or key that cannot be read already names its flag.
+      if (isRidergateError(err, 'usage')) throw err;
       if (isRidergateError(err)) throw usage(`--trust: ${err.message}`, err);
       throw err;
     }

@@ -4,12 +4,13 @@ import { RidergateError } from '../errors.js';
 import { writeOutputFile } from '../files.js';
 import { silentLogger } from '../log.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import { readPrivateKey, readPublicKey } from '../token/keys.js';
+import { readPublicKey } from '../token/keys.js';
 import type { TrustedKey } from '../token/types.js';
 import { readTrustForTools, type ToolTrustList } from '../trust/read-trust.js';
 import { signTrustList, verifyTrustList } from '../trust/signed-trust-list.js';
 import { TRUST_SETTING } from '../trust/trust-keeper.js';
 import { readTrustDocument } from '../trust/trust-list.js';
+import { readKeyFlag } from './ops-flags.js';
 
 export function registerTrustCommands(program: Command): void {
   const trust = program
@@ -24,8 +25,8 @@ export function registerTrustCommands(program: Command): void {
     .requiredOption('--key <file>', 'fleet root private key (.key.json from keys gen)')
     .option('--out <file>', 'write the signed list here (default: print it)')
     .action(async (file: string, opts: { key: string; out?: string }) => {
-      const doc = readTrustDocument(file);
-      const jws = await signTrustList(doc, readPrivateKey(opts.key), file);
+      const doc = readTrustDocument(file, 'usage');
+      const jws = await signTrustList(doc, readKeyFlag('--key', opts.key, 'private'), file);
       if (opts.out === undefined) {
         process.stdout.write(`${jws}\n`);
         return;

@@ -5,8 +5,9 @@ import { readBoundedFile } from '../files.js';
 import { FleetState, type FleetUpdate } from '../fleet/fleet-state.js';
 import { renderFleet } from '../fleet/terminal-view.js';
 import { fleetFilters } from '../fleet/topic.js';
-import { checkBrokerUrl, redactUrl } from '../link/client-options.js';
+import { redactUrl } from '../link/client-options.js';
 import { fleetTopics } from '../link/topics.js';
+import { checkUrlFlag } from './ops-flags.js';
 import { opsPassword, PASSWORD_FILE_HELP } from './ops-password.js';
 import { parseWholeFlag } from './whole-number.js';
 
@@ -92,11 +93,7 @@ function follow(
  * @throws RidergateError `usage` for a bad URL or an unreadable password or CA file.
  */
 export function connectOps(flags: BrokerFlags, role: string): MqttClient {
-  try {
-    checkBrokerUrl(flags.url);
-  } catch (err) {
-    throw new RidergateError('usage', `--url: ${(err as Error).message}`, { cause: err });
-  }
+  checkUrlFlag(flags.url);
   const options: IClientOptions = {
     clientId: `ridergate-${role}-${Math.random().toString(16).slice(2, 10)}`,
     clean: true,
@@ -107,7 +104,7 @@ export function connectOps(flags: BrokerFlags, role: string): MqttClient {
   const password = opsPassword(flags.passwordFile);
   if (password !== undefined) options.password = password;
   if (flags.ca !== undefined)
-    options.ca = readBoundedFile(flags.ca, { maxBytes: 65_536, code: 'usage', what: 'CA file' });
+    options.ca = readBoundedFile(flags.ca, { maxBytes: 65_536, code: 'usage', what: '--ca file' });
   return mqtt.connect(flags.url, options);
 }
 
@@ -124,7 +121,10 @@ export function parsePrefix(value: string): string {
   try {
     fleetTopics(value);
   } catch {
-    throw new RidergateError('usage', `--prefix ${value}: expected text without + # or a final /`);
+    throw new RidergateError(
+      'usage',
+      `--prefix ${JSON.stringify(value)}: expected a topic prefix: non-empty text without + # or a final /`,
+    );
   }
   return value;
 }

@@ -1,6 +1,7 @@
 import { type Static, Type as T } from '@sinclair/typebox';
+import { ID_PATTERN } from './ids.js';
 
-const Id = T.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' });
+const Id = T.String({ pattern: ID_PATTERN });
 
 /** Configuration schema. Units are in the names; defaults live in config/default.yaml. */
 export const ConfigSchema = T.Object(

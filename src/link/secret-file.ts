@@ -31,11 +31,17 @@ export function checkSecretMode(path: string, field: string, code: ErrorCode): v
 /**
  * Reads a secret (the MQTT password) from a file whose permissions are checked first: a
  * regular file of at most 4 KiB, trimmed. The value is never logged or put in an error.
- * @throws RidergateError `config_invalid` naming the field, the file and the fix.
+ * @param code `config_invalid` (default) for a configuration setting; `usage` for a
+ * command-line flag.
+ * @throws RidergateError with `code`, naming the field, the file and the fix.
  */
-export function readSecretFile(path: string, field: string): string {
-  checkSecretMode(path, field, 'config_invalid');
-  return readBoundedFile(path, { maxBytes: 4096, code: 'config_invalid', what: `${field} file` })
+export function readSecretFile(
+  path: string,
+  field: string,
+  code: ErrorCode = 'config_invalid',
+): string {
+  checkSecretMode(path, field, code);
+  return readBoundedFile(path, { maxBytes: 4096, code, what: `${field} file` })
     .toString('utf8')
     .trim();
 }

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ID_RULE, isId } from '../config/ids.js';
 import { findScannerProfile, loadProfiles } from '../devices/profiles.js';
 import { findRelayProfile } from '../devices/relay-settings.js';
 import { describeError } from '../errors.js';
@@ -53,12 +54,10 @@ export interface Field {
   check: (value: string, a: Partial<Answers>) => Promise<string | undefined> | string | undefined;
 }
 
-const ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-
 const checkId = (what: string) => (value: string) =>
-  ID.test(value) && value !== 'change-me'
+  isId(value) && value !== 'change-me'
     ? undefined
-    : `${JSON.stringify(value)} is not a ${what}: 1-64 of a-z, 0-9, '_' and '-', starting with a letter or digit`;
+    : `${JSON.stringify(value)} is not a ${what}: ${ID_RULE}`;
 
 const oneOf = (options: string[]) => (value: string) =>
   options.includes(value) ? undefined : `expected one of ${options.join(', ')}`;

@@ -1,6 +1,6 @@
 import { parse as parseYaml } from 'yaml';
-import { describeError, RidergateError } from '../errors.js';
-import { readPublicKey } from '../token/keys.js';
+import { describeError, isRidergateError, RidergateError } from '../errors.js';
+import { type LoadedKey, readPublicKey } from '../token/keys.js';
 import { looksLikeJws, type SignedTrustList, verifyTrustList } from './signed-trust-list.js';
 import { buildTrustList, readTrustFile, type TrustList } from './trust-list.js';
 
@@ -10,21 +10,24 @@ export type ToolTrustList = (TrustList & { signed: false }) | (SignedTrustList &
 /**
  * Reads a trust list for a command-line tool: a signed JWS (verified with `rootKeyFile`, which
  * is then required) or a plain YAML/JSON document (for issuers testing before signing).
- * @throws RidergateError `trust_invalid` or `key_invalid` naming the file and the fix.
+ * @param fileFlag the flag that named `file` (`--trust`), for messages; none for an argument.
+ * @throws RidergateError `trust_invalid` for a list that is invalid or does not verify; `usage`
+ * when the file cannot be read or the root key is missing or unusable, naming the flag.
  */
 export async function readTrustForTools(
   file: string,
   rootKeyFile?: string,
+  fileFlag?: string,
 ): Promise<ToolTrustList> {
-  const text = readTrustFile(file);
+  const text = asUsage(fileFlag, () => readTrustFile(file));
   if (looksLikeJws(text)) {
     if (rootKeyFile === undefined) {
       throw new RidergateError(
-        'trust_invalid',
+        'usage',
         `${file}: a signed trust list needs the fleet root public key to check it; pass --root FILE`,
       );
     }
-    const root = readPublicKey(rootKeyFile);
+    const root: LoadedKey = asUsage('--root', () => readPublicKey(rootKeyFile));
     return { ...(await verifyTrustList(text, root.key, file)), signed: true };
   }
   let doc: unknown;
@@ -38,4 +41,15 @@ export async function readTrustForTools(
     );
   }
   return { ...buildTrustList(doc, file), signed: false };
+}
+
+/** Runs `read`; its RidergateError becomes a usage error (exit 2), prefixed with the flag. */
+function asUsage<T>(flag: string | undefined, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (!isRidergateError(err)) throw err;
+    const message = flag === undefined ? err.message : `${flag}: ${err.message}`;
+    throw new RidergateError('usage', message, { cause: err });
+  }
 }

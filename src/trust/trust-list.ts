@@ -1,7 +1,8 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { RidergateError } from '../errors.js';
+import { ID_PATTERN, ID_RULE } from '../config/ids.js';
+import { type ErrorCode, RidergateError } from '../errors.js';
 import { readBoundedFile, statOrThrow } from '../files.js';
 import type { IssuerPolicy, TokenAlg, TrustedKey, TrustView } from '../token/types.js';
 import { importPublicJwk, parseTime, Time } from './key-entry.js';
@@ -17,6 +18,13 @@ import { type OperatorKey, OperatorSchema, toOperatorKeys } from './operators.js
 export const DEFAULT_MAX_LIFETIME_SEC = 300;
 /** Largest trust list file read, bytes. */
 export const MAX_TRUST_LIST_BYTES = 1024 * 1024;
+/**
+ * Highest trust list version: the largest integer every JSON reader holds exactly (2^53 - 1).
+ * Above it `9007199254740993` reads as `…992` and `1e300` passes for an integer, and a gate that
+ * took such a list would refuse every later one as "not newer". Date-style versions
+ * (YYYYMMDDHHMM) stay well below it.
+ */
+export const MAX_TRUST_VERSION = Number.MAX_SAFE_INTEGER;
 
 const KeySchema = T.Object(
   {
@@ -33,7 +41,8 @@ const IssuerSchema = T.Object(
   {
     iss: T.String({ minLength: 1, maxLength: 256 }),
     maxLifetimeSec: T.Optional(T.Integer({ minimum: 1, maximum: 86_400 })),
-    sites: T.Optional(T.Array(T.String({ minLength: 1, maxLength: 256 }), { maxItems: 10_000 })),
+    // Site ids as the configuration has them (gate.site); any other text matches no gate.
+    sites: T.Optional(T.Array(T.String({ pattern: ID_PATTERN }), { maxItems: 10_000 })),
     keys: T.Array(KeySchema, { minItems: 1, maxItems: 100 }),
   },
   { additionalProperties: false },
@@ -42,7 +51,7 @@ const IssuerSchema = T.Object(
 /** The trust list document (before the signed-JWS wrapper exists). */
 export const TrustListSchema = T.Object(
   {
-    version: T.Integer({ minimum: 1 }),
+    version: T.Integer({ minimum: 1, maximum: MAX_TRUST_VERSION }),
     /** When operations issued this version; informational. */
     issuedAt: T.Optional(Time),
     issuers: T.Array(IssuerSchema, { maxItems: 1000 }),
@@ -64,7 +73,9 @@ export interface TrustList {
   operators: ReadonlyMap<string, OperatorKey>;
 }
 
-const validate = new Ajv({ allErrors: true, strict: true }).compile<TrustListDoc>(TrustListSchema);
+const validate = new Ajv({ allErrors: true, strict: true, verbose: true }).compile<TrustListDoc>(
+  TrustListSchema,
+);
 
 /**
  * Loads a trust list file (YAML or JSON) and validates it. All problems are reported at once.
@@ -76,10 +87,12 @@ export function loadTrustList(file: string): TrustList {
 
 /**
  * Reads a plain trust list document (YAML or JSON) without validating it.
- * @throws RidergateError `trust_invalid` when the file cannot be read or parsed.
+ * @param readCode the code when the file cannot be read: `usage` for a file given to a tool.
+ * @throws RidergateError `readCode` when the file cannot be read; `trust_invalid` when it is not
+ * YAML or JSON.
  */
-export function readTrustDocument(file: string): unknown {
-  const text = readTrustFile(file);
+export function readTrustDocument(file: string, readCode: ErrorCode = 'trust_invalid'): unknown {
+  const text = readTrustFile(file, readCode);
   let doc: unknown;
   try {
     doc = parseYaml(text, { maxAliasCount: 100 });
@@ -94,19 +107,19 @@ export function readTrustDocument(file: string): unknown {
 
 /**
  * Reads a trust list file with its bounds: size limit, and refused when every user may write it.
- * @throws RidergateError `trust_invalid`
+ * @throws RidergateError `code` (default `trust_invalid`)
  */
-export function readTrustFile(file: string): string {
-  const stat = statOrThrow(file, { code: 'trust_invalid', what: 'trust list' });
+export function readTrustFile(file: string, code: ErrorCode = 'trust_invalid'): string {
+  const stat = statOrThrow(file, { code, what: 'trust list' });
   if (stat.isFile() && stat.mode & 0o002) {
     throw new RidergateError(
-      'trust_invalid',
+      code,
       `${file}: the trust list is writable by every user; run chmod o-w on it`,
     );
   }
   return readBoundedFile(file, {
     maxBytes: MAX_TRUST_LIST_BYTES,
-    code: 'trust_invalid',
+    code,
     what: 'trust list',
   }).toString('utf8');
 }
@@ -225,6 +238,10 @@ function describeSchemaError(e: ErrorObject): string {
       return `${field}: must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
     case 'anyOf':
       return `${field}: must be an ISO 8601 time (2026-01-01T00:00:00Z) or epoch seconds`;
+    case 'pattern':
+      return `${field}: ${JSON.stringify(e.data).slice(0, 80)} is not a site id (${ID_RULE})`;
+    case 'maximum':
+      return `${field}: ${String(e.data)} is over the largest allowed, ${String(e.params.limit)}${field === 'version' ? ' (2^53 - 1: above it JSON numbers lose digits)' : ''}`;
     default:
       return `${field === '' ? '(top level)' : field}: ${e.message ?? 'is invalid'}`;
   }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -268,6 +268,94 @@ describe('the ridergate command line', () => {
     },
   );
 
+  it('operations tools refuse bad targets, prefixes and URLs before signing, exit 2 naming the flag', () => {
+    expect(ridergate(['keys', 'gen', '--name', 'opsk', '--out', dir]).code).toBe(0);
+    const key = join(dir, 'opsk.key.json');
+    const snapshot = join(dir, 'snapshot.json');
+    writeFileSync(snapshot, '[]');
+    const cmd = (...extra: string[]) => ['cmd', 'sign', '--key', key, '--cmd', 'open', ...extra];
+    const rev = (...extra: string[]) => [
+      ...['revocations', 'sign', '--key', key, '--snapshot', snapshot, '--seq', '1'],
+      ...extra,
+    ];
+    const idRule = "1-64 of a-z, 0-9, '_' and '-', starting with a letter or digit";
+    const cases: [string[], string][] = [
+      [cmd('--site', ''), `--site "": expected a site id: ${idRule}`],
+      [cmd('--site', 'North'), `--site "North": expected a site id: ${idRule}`],
+      [cmd('--site', 'north', '--gate', ''), `--gate "": expected a gate id: ${idRule}`],
+      [cmd('--site', 'north', '--gate', '_site'), '--gate "_site": expected a gate id'],
+      [cmd('--site', 'north', '--url', 'mqtt://127.0.0.1:1'), '--url only applies with --publish'],
+      [
+        cmd('--site', 'north', '--publish', '--url', 'http://x'),
+        '--url "http://x": scheme "http:" is not one of mqtt:',
+      ],
+      [cmd('--site', 'north', '--prefix', 'a/+'), '--prefix "a/+": expected a topic prefix'],
+      [rev('--prefix', ''), '--prefix "": expected a topic prefix'],
+      [rev('--publish', '--url', 'http://x'), '--url "http://x": scheme "http:" is not one of'],
+      [rev('--url', 'mqtt://127.0.0.1:1'), '--url only applies with --publish'],
+      [rev('--publish'), '--publish needs --url'],
+      [['watch', '--url', 'http://x'], '--url "http://x": scheme "http:" is not one of mqtt:'],
+    ];
+    for (const [args, message] of cases) {
+      const result = ridergate(args);
+      expect({ args, code: result.code, stdout: result.stdout }).toEqual({
+        args,
+        code: 2,
+        stdout: '',
+      });
+      expect(result.stderr).toContain(`ridergate: ${message}`);
+    }
+  });
+
+  it('a missing or unreadable file named on the command line of a tool is exit 2, naming the flag', () => {
+    expect(ridergate(['keys', 'gen', '--name', 'opsf', '--out', dir]).code).toBe(0);
+    const key = join(dir, 'opsf.key.json');
+    const missing = join(dir, 'missing');
+    const open = join(dir, 'open.key.json');
+    writeFileSync(open, readFileSync(key));
+    chmodSync(open, 0o644);
+    const snapshot = join(dir, 'snapshot-f.json');
+    writeFileSync(snapshot, '[]');
+    const publish = ['--publish', '--url', 'mqtt://127.0.0.1:1', '--wait', '1'];
+    const sign = ['cmd', 'sign', '--cmd', 'open', '--site', 'north'];
+    const cases: [string[], string][] = [
+      [[...sign, '--key', missing], `--key: ${missing}: cannot read the key file (no such file)`],
+      [[...sign, '--key', open], `--key: ${open}: private key file has mode 0644`],
+      [
+        [...sign, '--key', key, ...publish, '--password-file', missing],
+        `${missing}: cannot read the --password-file file (no such file)`,
+      ],
+      [
+        ['revocations', 'sign', '--key', missing, '--snapshot', snapshot, '--seq', '1'],
+        `--key: ${missing}: cannot read the key file (no such file)`,
+      ],
+      [
+        ['revocations', 'sign', '--key', key, '--snapshot', missing, '--seq', '1'],
+        `${missing}: cannot read the revocation file (no such file)`,
+      ],
+      [
+        ['watch', '--password-file', missing],
+        `${missing}: cannot read the --password-file file (no such file)`,
+      ],
+      [['watch', '--ca', missing], `${missing}: cannot read the --ca file (no such file)`],
+      [
+        ['token', 'issue', '--key', missing, '--iss', 'a', '--sub', 'b'],
+        `--key: ${missing}: cannot read the key file (no such file)`,
+      ],
+      [['trust', 'sign', missing, '--key', key], `${missing}: cannot read the trust list`],
+      [['trust', 'show', missing], `${missing}: cannot read the trust list (no such file)`],
+    ];
+    for (const [args, message] of cases) {
+      const result = ridergate(args);
+      expect({ args, code: result.code, stdout: result.stdout }).toEqual({
+        args,
+        code: 2,
+        stdout: '',
+      });
+      expect(result.stderr).toContain(`ridergate: ${message}`);
+    }
+  });
+
   it('signs a trust list with the root key, shows it, and shows what a gate stored', async () => {
     expect(ridergate(['keys', 'gen', '--name', 'root', '--out', dir]).code).toBe(0);
     expect(ridergate(['keys', 'gen', '--name', 'rot', '--out', dir, '--kid', 'rot-1']).code).toBe(
@@ -300,6 +388,31 @@ describe('the ridergate command line', () => {
     ]);
     expect(sign.code).toBe(0);
     expect(sign.stdout).toContain(`signed trust list version 7 written to ${signed}`);
+
+    // A version JSON cannot hold exactly, or a site id no gate can have: refused, nothing written.
+    const badDoc = join(dir, 'bad-trust.json');
+    const badOut = join(dir, 'bad-trust.jws');
+    for (const version of ['1e300', '9007199254740993']) {
+      writeFileSync(
+        badDoc,
+        `{"version": ${version}, "issuers": [{"iss": "eats", "sites": ["North Park"], "keys": [{"kid": "rot-1", "alg": "EdDSA", "jwk": ${JSON.stringify(jwk)}}]}]}`,
+      );
+      const refused = ridergate([
+        ...['trust', 'sign', badDoc, '--key', join(dir, 'root.key.json'), '--out', badOut],
+      ]);
+      expect(refused).toMatchObject({ code: 1, stdout: '' });
+      expect(refused.stderr).toContain(`${badDoc}: the trust list is invalid:`);
+      expect(refused.stderr).toMatch(
+        /- version: \S+ is over the largest allowed, 9007199254740991/,
+      );
+      expect(refused.stderr).toContain('- issuers[0].sites[0]: "North Park" is not a site id');
+      expect(() => statSync(badOut)).toThrow();
+    }
+    const noKey = ridergate(['trust', 'sign', docFile, '--key', join(dir, 'none.key.json')]);
+    expect(noKey).toMatchObject({ code: 2, stdout: '' });
+    expect(noKey.stderr).toContain(
+      `--key: ${join(dir, 'none.key.json')}: cannot read the key file`,
+    );
 
     const show = ridergate(['trust', 'show', signed, '--root', join(dir, 'root.pub.json')]);
     expect(show.code).toBe(0);
@@ -337,10 +450,13 @@ describe('the ridergate command line', () => {
     expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, claims: { sub: 'r-7' } });
 
     const noRoot = ridergate(['trust', 'show', signed]);
-    expect(noRoot.code).toBe(1);
+    expect(noRoot.code).toBe(2);
     expect(noRoot.stderr).toContain(
       'needs the fleet root public key to check it; pass --root FILE',
     );
+    const badRoot = ridergate(['trust', 'show', signed, '--root', join(dir, 'none.pub.json')]);
+    expect(badRoot.code).toBe(2);
+    expect(badRoot.stderr).toContain(`--root: ${join(dir, 'none.pub.json')}: cannot read the key`);
     const tampered = join(dir, 'tampered.jws');
     const [h, p, sig] = readFileSync(signed, 'utf8').trim().split('.');
     writeFileSync(tampered, `${h}.${p}.${sig?.startsWith('A') ? 'B' : 'A'}${sig?.slice(1)}`);

@@ -361,5 +361,24 @@ describe.skipIf(mosquittoMissing() !== undefined)('signed commands over a real m
     ]).catch((err: { code: number; stdout: string; stderr: string }) => err);
     expect(badCti).toMatchObject({ code: 2, stdout: '' });
     expect((badCti as { stderr: string }).stderr).toContain('args.cti: must be hex in whole bytes');
+
+    // A target no gate can have is refused before anything is signed or sent.
+    const results = ops.results.length;
+    for (const target of [
+      ['--site', 'North', '--gate', 'g1'],
+      ['--site', 'north', '--gate', ''],
+    ]) {
+      const bad = await run(process.execPath, [
+        cliPath(),
+        ...['cmd', 'sign', '--key', provisioned.opsFile, '--cmd', 'open', ...target],
+        ...['--publish', '--url', broker.url, '--wait', '2'],
+      ]).catch((err: { code: number; stdout: string; stderr: string }) => err);
+      expect(bad).toMatchObject({ code: 2, stdout: '' });
+      expect((bad as { stderr: string }).stderr).toMatch(
+        /^ridergate: --(site|gate) "\w*": expected/,
+      );
+    }
+    expect(ops.results).toHaveLength(results);
+    expect(pulses(g)).toBe(1);
   });
 });

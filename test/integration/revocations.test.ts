@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRevocationDoc } from '../../src/revocation/revocation-doc.js';
 import { cliPath } from '../helpers/daemon.js';
@@ -125,9 +126,41 @@ describe.skipIf(mosquittoMissing() !== undefined)('revocation lists over a real 
   });
 
   it('ridergate revocations sign --publish: a delta from the command line takes effect', async () => {
+    const seen: string[] = [];
+    const watcher = await mqtt.connectAsync(broker.url, { clientId: 'delta-watcher' });
+    watcher.on('message', (_topic, payload) => seen.push(payload.toString()));
+    await watcher.subscribeAsync(DELTA, { qos: 1 });
+    const run = promisify(execFile);
+
+    // A misspelt field, a snapshot's array, an empty delta, a bad entry: refused before
+    // signing, exit 2, naming the file and the field; nothing is published, seq 15 stays free.
+    const refused: [unknown, string][] = [
+      [
+        { adds: [{ iss: 'eats', sub: 'cli-ban' }] },
+        '"adds": unknown field; expected add or remove',
+      ],
+      [[{ iss: 'eats', sub: 'cli-ban' }], 'an array is a snapshot (give it with --snapshot)'],
+      [{}, 'add and remove are both empty; a delta must change something'],
+      [{ add: [], remove: [] }, 'add and remove are both empty'],
+      [{ add: [{ iss: 'eats', rider: 'x' }] }, 'add[0].rider: unknown field'],
+      ['add', 'expected { "add": [...], "remove": [...] }'],
+    ];
+    for (const [content, message] of refused) {
+      const bad = join(dir, 'bad-delta.json');
+      writeFileSync(bad, JSON.stringify(content));
+      const result = await run(process.execPath, [
+        cliPath(),
+        ...['revocations', 'sign', '--key', provisioned.opsFile, '--delta', bad, '--seq', '15'],
+        ...['--publish', '--url', broker.url],
+      ]).catch((err: { code: number; stdout: string; stderr: string }) => err);
+      expect(result).toMatchObject({ code: 2, stdout: '' });
+      const { stderr } = result as { stderr: string };
+      expect(stderr.startsWith(`ridergate: ${bad}: ${message}`), stderr).toBe(true);
+      expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+    }
+
     const file = join(dir, 'delta.json');
     writeFileSync(file, JSON.stringify({ add: [{ iss: 'eats', sub: 'cli-ban' }] }));
-    const run = promisify(execFile);
     const { stdout } = await run(process.execPath, [
       cliPath(),
       ...['revocations', 'sign', '--key', provisioned.opsFile, '--delta', file, '--seq', '15'],
@@ -139,5 +172,8 @@ describe.skipIf(mosquittoMissing() !== undefined)('revocation lists over a real 
       type: 'deny',
       reason: 'revoked',
     });
+    await waitUntil(() => seen.length > 0, 'the delta seen on the broker');
+    expect(seen).toHaveLength(1);
+    await watcher.endAsync();
   });
 });

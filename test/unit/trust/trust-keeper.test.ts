@@ -108,6 +108,28 @@ describe('the gate keeps the last valid signed trust list', () => {
     });
   });
 
+  it('refuses a root-signed list whose version is beyond 2^53 - 1, and still takes the next one', async () => {
+    const gate = keeper();
+    await gate.start(write('v2.jws', await signTrustList(doc(2, [keyA]), root)));
+    // Signed without the checks of signTrustList, as an older tool would have.
+    const sign = (body: unknown) =>
+      new CompactSign(new TextEncoder().encode(JSON.stringify(body)))
+        .setProtectedHeader({ alg: 'EdDSA', kid: 'root-1', typ: TRUST_JWS_TYPE })
+        .sign(root.key);
+    for (const version of [1e300, 2 ** 53]) {
+      const offer = await gate.offer(await sign(doc(version, [keyA, issuerKey('x')])), 'mqtt');
+      expect(offer).toMatchObject({ accepted: false, reason: 'invalid' });
+      expect(offer.accepted === false && offer.detail).toContain(
+        `version: ${String(version)} is over the largest allowed, 9007199254740991`,
+      );
+    }
+    expect(gate.version()).toBe(2);
+    expect(await gate.offer(await signTrustList(doc(3, [keyA]), root), 'mqtt')).toEqual({
+      accepted: true,
+      version: 3,
+    });
+  });
+
   it('refuses a JWS of another type signed by the root key (a command is not a trust list)', async () => {
     const payload = new TextEncoder().encode(JSON.stringify(doc(5, [keyA])));
     const command = await new CompactSign(payload)

@@ -156,6 +156,30 @@ describe('buildTrustList from an in-memory document', () => {
     expect(message).toContain('issuers[0].keys[0].notAfter: must be an ISO 8601 time');
   });
 
+  it('refuses a version above 2^53 - 1 and site ids a gate could never have, naming each', () => {
+    const doc = goodDoc() as ReturnType<typeof goodDoc> & { version: number };
+    doc.version = 1e300;
+    (doc.issuers[0] as Record<string, unknown>).sites = ['north-hub', 'North Park', ''];
+    const lines = errorMessage(() => buildTrustList(doc, 'ops.yaml')).split('\n');
+    expect(lines).toContain(
+      '  - version: 1e+300 is over the largest allowed, 9007199254740991 (2^53 - 1: above it JSON numbers lose digits)',
+    );
+    expect(lines).toContain(
+      `  - issuers[0].sites[1]: "North Park" is not a site id (1-64 of a-z, 0-9, '_' and '-', starting with a letter or digit)`,
+    );
+    expect(lines.some((l) => l.startsWith('  - issuers[0].sites[2]: "" is not a site id'))).toBe(
+      true,
+    );
+    // 2^53 + 1 reads as 2^53: refused too, where it used to pass as a rounded number.
+    doc.version = Number('9007199254740993');
+    (doc.issuers[0] as Record<string, unknown>).sites = ['north-hub'];
+    expect(errorMessage(() => buildTrustList(doc))).toContain(
+      'version: 9007199254740992 is over the largest allowed',
+    );
+    doc.version = Number.MAX_SAFE_INTEGER;
+    expect(buildTrustList(doc).version).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
   it('refuses a document that is not a mapping', () => {
     expect(errorMessage(() => buildTrustList('hello'))).toContain('(top level): must be object');
   });
