@@ -171,6 +171,53 @@ describe('the ridergate command line', () => {
     expect(() => statSync(store)).toThrow();
   });
 
+  it('refuses, with exit 2 and the reason, what would hang or sign nonsense', () => {
+    expect(ridergate(['keys', 'gen', '--name', 'hang', '--out', dir]).code).toBe(0);
+    const key = join(dir, 'hang.key.json');
+    const emptyIss = ridergate(['token', 'issue', '--key', key, '--iss', '', '--sub', 'r1']);
+    expect([emptyIss.code, emptyIss.stderr, emptyIss.stdout]).toEqual([
+      2,
+      'ridergate: --iss: expected 1 to 256 characters (got 0)\n',
+      '',
+    ]);
+    const longSub = ridergate([
+      'token',
+      'issue',
+      '--key',
+      key,
+      '--iss',
+      'a',
+      '--sub',
+      'x'.repeat(300),
+    ]);
+    expect(longSub.code).toBe(2);
+    expect(longSub.stderr).toContain('--sub: expected 1 to 256 characters (got 300)');
+
+    const fifo = join(dir, 'scan.fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const image = ridergate(
+      ['token', 'verify', '--image', fifo, '--jwk', join(dir, 'hang.pub.json')],
+      10_000,
+    );
+    expect(image.code).toBe(2);
+    expect(image.stderr).toContain(`--image ${fifo}: not a regular file`);
+
+    const config = join(dir, 'sim-scan.yaml');
+    writeFileSync(
+      config,
+      stringify({
+        gate: { site: 's1', id: 'g1' },
+        scanner: { driver: 'sim' },
+        relay: { driver: 'sim' },
+        store: { path: join(dir, 'sim-scan.db') },
+        trust: { rootKeyFile: join(dir, 'hang.pub.json') },
+      }),
+    );
+    const scan = ridergate(['scan', '--config', config, '--timeout', '2'], 10_000);
+    expect(scan.code).toBe(2);
+    expect(scan.stderr).toContain('sets scanner.driver sim, which reads nothing');
+  });
+
   it('pulses a simulated relay for the configured time', () => {
     const config = join(dir, 'sim.yaml');
     writeFileSync(
