@@ -7,6 +7,7 @@ import { createScanner } from '../scanner/index.js';
 import type { Scan, Scanner } from '../scanner/types.js';
 import { verifyToken } from '../token/verify.js';
 import { readTrustForTools } from '../trust/read-trust.js';
+import { refuseWhileGateRuns } from './running-gate.js';
 import { parseWholeFlag } from './whole-number.js';
 
 export function registerScanCommand(program: Command): void {
@@ -27,6 +28,11 @@ export function registerScanCommand(program: Command): void {
           'usage',
           `scan: ${opts.config} sets scanner.driver sim, which reads nothing; set serial (or tcp) to read a real scanner`,
         );
+      refuseWhileGateRuns(
+        opts.config,
+        'read scans here; its decisions show in ridergate events and ridergate watch',
+        'scanner',
+      );
       const trust = await readTrustForTools(config.trust.file, config.trust.rootKeyFile);
       const scanner = createScanner(config.scanner, createLogger('warn', 2));
       const announce = () =>

@@ -300,7 +300,7 @@ describe.skipIf(skipReason !== undefined)('ridergate run: single instance per st
     },
   );
 
-  it('refuses run and relay pulse when the lock names a live process with its own start time', async () => {
+  it('refuses run, relay pulse and scan when the lock names a live process with its own start time', async () => {
     writeFileSync(
       `${storePath}.lock`,
       JSON.stringify({
@@ -318,6 +318,13 @@ describe.skipIf(skipReason !== undefined)('ridergate run: single instance per st
     expect(pulse.status).toBe(1);
     expect(pulse.stderr).toBe(
       `ridergate: the gate is running (pid ${process.pid}) and drives the relay: stop it to pulse the relay by hand (systemctl stop ridergate)\n`,
+    );
+    const scan = spawnSync(process.execPath, [cliPath(), 'scan', '--config', config], {
+      encoding: 'utf8',
+    });
+    expect(scan.status).toBe(1);
+    expect(scan.stderr).toBe(
+      `ridergate: the gate is running (pid ${process.pid}) and reads the scanner: stop it to read scans here; its decisions show in ridergate events and ridergate watch (systemctl stop ridergate)\n`,
     );
     expect(existsSync(`${storePath}.lock`)).toBe(true);
     rmSync(`${storePath}.lock`);
