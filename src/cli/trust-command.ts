@@ -92,15 +92,24 @@ function printList(list: ToolTrustList, nowSec: number, out: (line: string) => v
       out(`  key ${key.kid} ${key.alg}  ${describeWindow(key)}  ${keyState(key, nowSec)}`);
     }
   }
+  for (const op of list.operators.values()) {
+    const uses = [...op.uses].sort().join(' and ');
+    out(
+      `operations key ${op.kid} ${op.alg}: signs ${uses}  ${describeWindow(op)}  ${keyState(op, nowSec)}`,
+    );
+  }
 }
 
-function describeWindow(key: TrustedKey): string {
+/** The validity window of an issuer's or an operations key, seconds since the epoch. */
+type KeyWindow = Pick<TrustedKey, 'notBeforeSec' | 'notAfterSec'>;
+
+function describeWindow(key: KeyWindow): string {
   const at = (sec: number | undefined) =>
     sec === undefined ? '…' : new Date(sec * 1000).toISOString();
   return `valid ${at(key.notBeforeSec)} to ${at(key.notAfterSec)}`;
 }
 
-function keyState(key: TrustedKey, nowSec: number): string {
+function keyState(key: KeyWindow, nowSec: number): string {
   if (key.notBeforeSec !== undefined && nowSec < key.notBeforeSec) return 'not yet valid';
   if (key.notAfterSec !== undefined && nowSec >= key.notAfterSec) return 'retired';
   return 'in use';

@@ -409,6 +409,8 @@ describe('the ridergate command line', () => {
       0,
     );
     const jwk: unknown = JSON.parse(readFileSync(join(dir, 'rot.pub.json'), 'utf8'));
+    expect(ridergate(['keys', 'gen', '--name', 'ops', '--out', dir, '--operator']).code).toBe(0);
+    const opsJwk: unknown = JSON.parse(readFileSync(join(dir, 'ops.pub.json'), 'utf8'));
     const docFile = join(dir, 'fleet-trust.yaml');
     writeFileSync(
       docFile,
@@ -421,6 +423,7 @@ describe('the ridergate command line', () => {
             keys: [{ kid: 'rot-1', alg: 'EdDSA', jwk, notAfter: '2030-01-01T00:00:00Z' }],
           },
         ],
+        operators: [{ kid: 'ops-1', alg: 'EdDSA', jwk: opsJwk, uses: ['revocations'] }],
       }),
     );
     const signed = join(dir, 'fleet-trust.jws');
@@ -468,6 +471,9 @@ describe('the ridergate command line', () => {
     );
     expect(show.stdout).toContain('issuer eats: max lifetime 300 s, sites north');
     expect(show.stdout).toMatch(/key rot-1 EdDSA {2}valid … to 2030-01-01T00:00:00.000Z {2}in use/);
+    expect(show.stdout).toMatch(
+      /operations key ops-1 EdDSA: signs revocations {2}valid … to … {2}in use/,
+    );
 
     const token = ridergate([
       'token',
