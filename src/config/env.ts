@@ -25,11 +25,19 @@ export function applyEnvOverrides(
     const [section, ...rest] = name.slice(ENV_PREFIX.length).toLowerCase().split('_');
     if (section === undefined || (only !== undefined && !only.includes(section))) continue;
     const key = rest.map((p, i) => (i === 0 ? p : p.charAt(0).toUpperCase() + p.slice(1))).join('');
-    const setting = settingSchema(section, key);
-    if (setting === undefined) {
+    const found = settingsByVariable().get(name);
+    if (found === undefined) {
       if (looksSecret(key) && settingSchema(section, `${key}File`) !== undefined) {
         problems.push(
           `${name}: a secret is never set by a variable here: write it to a file (mode 0600) and set ${section}.${key}File; the operations tools (cmd sign, revocations sign, watch) read OPS_MQTT_PASSWORD`,
+        );
+        continue;
+      }
+      const group = `${section}.${key}`;
+      const member = allVariables().find(([, path]) => path.startsWith(`${group}.`));
+      if (key !== '' && member !== undefined) {
+        problems.push(
+          `${name}: ${group} is a group of settings; set each one, e.g. ${member[0]} (${member[1]})`,
         );
         continue;
       }
@@ -39,20 +47,15 @@ export function applyEnvOverrides(
       );
       continue;
     }
-    const value = convert(raw, setting);
+    const leaf = found.path.at(-1) ?? key;
+    const value = convert(raw, found.schema);
     if (value === undefined) {
       problems.push(
-        `${name}: got ${shownValue(key, raw)}; expected ${describeType(setting)} for ${section}.${key}`,
+        `${name}: got ${shownValue(leaf, raw)}; expected ${describeType(found.schema)} for ${found.path.join('.')}`,
       );
       continue;
     }
-    const existing = target[section];
-    const sectionObj =
-      typeof existing === 'object' && existing !== null && !Array.isArray(existing)
-        ? (existing as Record<string, unknown>)
-        : {};
-    sectionObj[key] = value;
-    target[section] = sectionObj;
+    setAt(target, found.path, value);
   }
   if (problems.length > 0) {
     throw new RidergateError(
@@ -90,18 +93,67 @@ function describeType(setting: SettingSchema): string {
   return 'text';
 }
 
-/** Every setting a variable can set, as `[variable, section.key]`: RIDERGATE_RELAY_PULSE_MS. */
+/** A setting a variable can set: a single value, at any depth (`inputs.sensor.pin`). */
+interface EnvSetting {
+  variable: string;
+  path: string[];
+  schema: SettingSchema;
+}
+
+type NodeSchema = SettingSchema & { properties?: Record<string, NodeSchema> };
+
+/** `pulseMs` → `PULSE_MS`. */
+function upperSnake(key: string): string {
+  return key.replace(/([A-Z])/g, '_$1').toUpperCase();
+}
+
+/**
+ * Every single-valued setting, as the variable that sets it: RIDERGATE_RELAY_PULSE_MS sets
+ * relay.pulseMs, RIDERGATE_INPUTS_SENSOR_PIN sets inputs.sensor.pin. A group of settings
+ * (an object) has no variable of its own: its members do.
+ */
+function allSettings(): EnvSetting[] {
+  const out: EnvSetting[] = [];
+  const walk = (path: string[], schema: NodeSchema) => {
+    if (schema.type === 'object' && schema.properties !== undefined) {
+      for (const [key, child] of Object.entries(schema.properties)) walk([...path, key], child);
+      return;
+    }
+    out.push({ variable: `${ENV_PREFIX}${path.map(upperSnake).join('_')}`, path, schema });
+  };
+  for (const [section, schema] of Object.entries(
+    ConfigSchema.properties as Record<string, NodeSchema>,
+  ))
+    walk([section], schema);
+  return out;
+}
+
+let byVariable: Map<string, EnvSetting> | undefined;
+
+function settingsByVariable(): Map<string, EnvSetting> {
+  byVariable ??= new Map(allSettings().map((setting) => [setting.variable, setting]));
+  return byVariable;
+}
+
+/** Every setting a variable can set, as `[variable, dotted path]`. */
 function allVariables(): [string, string][] {
-  const sections = ConfigSchema.properties as Record<
-    string,
-    { properties?: Record<string, SettingSchema> }
-  >;
-  return Object.entries(sections).flatMap(([section, schema]) =>
-    Object.keys(schema.properties ?? {}).map((key): [string, string] => [
-      `${ENV_PREFIX}${section.toUpperCase()}_${key.replace(/([A-Z])/g, '_$1').toUpperCase()}`,
-      `${section}.${key}`,
-    ]),
-  );
+  return [...settingsByVariable().values()].map((s) => [s.variable, s.path.join('.')]);
+}
+
+/** Sets `value` at `path` in `target`, making the objects on the way. */
+function setAt(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    const obj =
+      typeof next === 'object' && next !== null && !Array.isArray(next)
+        ? (next as Record<string, unknown>)
+        : {};
+    node[key] = obj;
+    node = obj;
+  }
+  const leaf = path.at(-1);
+  if (leaf !== undefined) node[leaf] = value;
 }
 
 /** `RIDERGATE_RELAY_PULSE_MS (relay.pulseMs)` for a misspelled variable, or undefined. */

@@ -104,6 +104,22 @@ describe('configuration loading', () => {
     );
   });
 
+  it('sets nested settings by variable too, and names a group of settings as such', () => {
+    const file = write('gate: { site: north-park, id: gate-2 }\n');
+    const { config } = loadConfig(file, {
+      RIDERGATE_INPUTS_SENSOR_PIN: '22',
+      RIDERGATE_POLICY_ABUSE_MAX_DENIALS: '7',
+    });
+    expect(config.inputs?.sensor?.pin).toBe(22);
+    expect(config.policy.abuse?.maxDenials).toBe(7);
+    expect(() => loadConfig(file, { RIDERGATE_POLICY_ABUSE_MAX_DENIALS: 'x' })).toThrow(
+      /RIDERGATE_POLICY_ABUSE_MAX_DENIALS: got "x"; expected a whole number for policy\.abuse\.maxDenials/,
+    );
+    expect(() => loadConfig(file, { RIDERGATE_INPUTS_SENSOR: '1' })).toThrow(
+      /RIDERGATE_INPUTS_SENSOR: inputs\.sensor is a group of settings; set each one, e\.g\. RIDERGATE_INPUTS_SENSOR_\w+ \(inputs\.sensor\.\w+\)/,
+    );
+  });
+
   it('refuses the placeholder gate identity of the defaults', () => {
     expect(problemsOf(write('relay: { pulseMs: 500 }\n'))).toEqual([
       expect.stringMatching(/^gate\.site: still "change-me"; set this gate's site id/),
