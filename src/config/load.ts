@@ -5,7 +5,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { resolveRelaySettings } from '../devices/relay-settings.js';
 import { resolveScannerSettings, scannerConfigProblems } from '../devices/scanner-settings.js';
-import { describeError, RidergateError } from '../errors.js';
+import { describeError, isRidergateError, RidergateError } from '../errors.js';
 import { readBoundedFile } from '../files.js';
 import { applyEnvOverrides, envVariableOf } from './env.js';
 import { fieldLineFinder } from './field-lines.js';
@@ -41,8 +41,24 @@ export function loadConfig(
   const base = readYamlFile(defaultConfigPath());
   const user = path === undefined ? undefined : readYamlSource(path);
   const merged = mergeDeep(mergeDeep({}, base), user?.value ?? {});
-  applyEnvOverrides(merged, env);
-  const valid = validateConfig(merged, path ?? defaultConfigPath(), origin(path, user?.text, env));
+  // Bad variables and bad settings of the file are reported together, in one run.
+  let envProblem: RidergateError | undefined;
+  try {
+    applyEnvOverrides(merged, env);
+  } catch (err) {
+    if (!isRidergateError(err, 'config_invalid')) throw err;
+    envProblem = err;
+  }
+  let valid: Config;
+  try {
+    valid = validateConfig(merged, path ?? defaultConfigPath(), origin(path, user?.text, env));
+  } catch (err) {
+    if (envProblem === undefined || !isRidergateError(err, 'config_invalid')) throw err;
+    throw new RidergateError('config_invalid', `${envProblem.message}\n${err.message}`, {
+      context: { problems: [envProblem.context.problems, err.context.problems].flat() },
+    });
+  }
+  if (envProblem !== undefined) throw envProblem;
   // The relay line as the gate drives it: relay.profile's pin and level unless set (checked above).
   const config = { ...valid, relay: resolveRelaySettings(valid.relay) };
   const hash = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 12);

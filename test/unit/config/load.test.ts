@@ -120,6 +120,18 @@ describe('configuration loading', () => {
     );
   });
 
+  it('reports bad variables and bad settings of the file in one run', () => {
+    const file = write('gate: { site: north-park, id: gate-2 }\nrelay: { pulseMs: 99999 }\n');
+    let message = '';
+    try {
+      loadConfig(file, { RIDERGATE_RELAY_PULSEMS: '500' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('RIDERGATE_RELAY_PULSEMS: no setting relay.pulsems exists');
+    expect(message).toContain('relay.pulseMs: got 99999; must be <= 5000');
+  });
+
   it('refuses the placeholder gate identity of the defaults', () => {
     expect(problemsOf(write('relay: { pulseMs: 500 }\n'))).toEqual([
       expect.stringMatching(/^gate\.site: still "change-me"; set this gate's site id/),
