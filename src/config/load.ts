@@ -117,6 +117,20 @@ export function readYamlFile(path: string): Record<string, unknown> {
 }
 
 /** {@link readYamlFile}, also returning the text it parsed (for line numbers in errors). */
+/**
+ * The YAML parser's message on one line: its first line ("… at line 2, column 9") and the
+ * line of the file it points at, instead of its multi-line excerpt with a caret, so that the
+ * error reads as one line on a terminal and in the journal.
+ */
+function yamlProblem(err: unknown, text: string): string {
+  const first = (describeError(err).split('\n')[0] ?? '').replace(/:\s*$/, '');
+  const line = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+  const source = line === undefined ? undefined : text.split('\n')[line - 1]?.trim();
+  if (source === undefined || source === '') return first;
+  const shown = source.length > 60 ? `${source.slice(0, 59)}…` : source;
+  return `${first}: ${JSON.stringify(shown)}`;
+}
+
 function readYamlSource(path: string): { value: Record<string, unknown>; text: string } {
   const text = readBoundedFile(path, {
     maxBytes: MAX_CONFIG_BYTES,
@@ -129,8 +143,10 @@ function readYamlSource(path: string): { value: Record<string, unknown>; text: s
   } catch (err) {
     throw new RidergateError(
       'config_unreadable',
-      `${path}: not valid YAML: ${(err as Error).message}`,
-      { cause: err },
+      `${path}: not valid YAML: ${yamlProblem(err, text)}`,
+      {
+        cause: err,
+      },
     );
   }
   if (value === null || value === undefined) return { value: {}, text };

@@ -74,6 +74,13 @@ describe('configuration loading', () => {
     expect(() => loadConfig(write('gate: [unclosed\n'), {})).toThrow(
       /config\.yaml: not valid YAML/,
     );
+    // One line, with the line of the file the parser points at.
+    const file = write('gate:\n  site: a\n   id: b\n');
+    expect(() => loadConfig(file, {})).toThrow(
+      new RegExp(
+        `^${file.replaceAll('.', '\\.')}: not valid YAML: [^\\n]* at line 2, column 9: "site: a"$`,
+      ),
+    );
     expect(() => loadConfig(write('- just\n- a list\n'), {})).toThrow(
       /the top level must be a mapping/,
     );
