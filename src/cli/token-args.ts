@@ -1,3 +1,4 @@
+import { ID_RULE, isId } from '../config/ids.js';
 import { RidergateError } from '../errors.js';
 import type { QrLevel } from './qr-image.js';
 
@@ -26,11 +27,15 @@ export function parseTtl(flag: string, value: string): number {
 
 /** Parses a comma-separated list of site ids. */
 export function parseSites(value: string): string[] {
-  const sites = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-  if (sites.length === 0) throw new RidergateError('usage', '--sites: give at least one site id');
+  const sites = value.split(',').map((s) => s.trim());
+  if (sites.length === 1 && sites[0] === '')
+    throw new RidergateError('usage', '--sites: give at least one site id');
+  const bad = sites.find((site) => !isId(site));
+  if (bad !== undefined)
+    throw new RidergateError(
+      'usage',
+      `--sites ${JSON.stringify(value)}: ${JSON.stringify(bad)} is not a site id (${ID_RULE}); a gate of no site would ever admit it`,
+    );
   return sites;
 }
 

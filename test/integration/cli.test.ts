@@ -193,6 +193,23 @@ describe('the ridergate command line', () => {
     expect(longSub.code).toBe(2);
     expect(longSub.stderr).toContain('--sub: expected 1 to 256 characters (got 300)');
 
+    const sites = ridergate([
+      ...[
+        'token',
+        'issue',
+        '--key',
+        key,
+        '--iss',
+        'a',
+        '--sub',
+        'r1',
+        '--sites',
+        'north,,South Park',
+      ],
+    ]);
+    expect([sites.code, sites.stdout]).toEqual([2, '']);
+    expect(sites.stderr).toContain('"" is not a site id');
+
     const fifo = join(dir, 'scan.fifo');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
     const image = ridergate(
