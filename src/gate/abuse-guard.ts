@@ -76,6 +76,9 @@ export class AbuseGuard {
   private slowed = 0;
   private dropped = 0;
   private droppedThisLockout = 0;
+  /** Resolved by {@link release}: every wait ends at once. */
+  private readonly released: Promise<void>;
+  private releaseAll: () => void = () => undefined;
 
   constructor(
     limits: AbuseLimits,
@@ -91,6 +94,17 @@ export class AbuseGuard {
     };
     this.log = deps.log.child({ component: 'abuse' });
     this.sleep = deps.sleep ?? sleepReal;
+    this.released = new Promise((resolve) => {
+      this.releaseAll = resolve;
+    });
+  }
+
+  /**
+   * At a stop: every denial waiting its turn is answered at once (journaled, reported), and
+   * so is any later one, so that a stop never loses one. Only dropped denials stay dropped.
+   */
+  release(): void {
+    this.releaseAll();
   }
 
   /** Whether denials are being slowed now. */
@@ -120,7 +134,9 @@ export class AbuseGuard {
     if (this.waiting >= this.limits.maxWaiting) return this.drop();
     this.waiting += 1;
     this.slowed += 1;
-    const ready = this.lane.then(() => this.sleep(this.limits.delayMs));
+    const ready = this.lane.then(() =>
+      Promise.race([this.sleep(this.limits.delayMs), this.released]),
+    );
     this.lane = ready.finally(() => {
       this.waiting -= 1;
     });

@@ -66,6 +66,8 @@ export class GateController {
   readonly counters = new EventCounters();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly listeners: ((outcome: ScanOutcome) => void)[] = [];
+  /** Denials the abuse guard slows, until each is answered: a stop waits for them. */
+  private readonly slowed = new Set<Promise<unknown>>();
 
   private readonly log: Logger;
   /** Keeps the reopen grace right across clock jumps (field case C2). */
@@ -109,9 +111,14 @@ export class GateController {
     );
   }
 
-  /** Resolves when every queued scan has been handled. */
+  /**
+   * Resolves when every queued scan has been handled, the denials the abuse guard slows
+   * included: at a stop they are answered at once (journaled), not lost.
+   */
   async drain(): Promise<void> {
     await this.queue;
+    this.deps.abuse?.release();
+    await Promise.allSettled([...this.slowed]);
   }
 
   /**
@@ -164,7 +171,10 @@ export class GateController {
     const decisionUs = Math.round((this.deps.clock.monoMs() - scan.receivedMono) * 1000);
     const turn = decision.type === 'deny' ? this.deps.abuse?.denied(decision.reason) : undefined;
     if (turn !== undefined && turn.kind !== 'now') {
-      return { deferred: this.answerLater(turn, decision, nowMs, decisionUs) };
+      const deferred = this.answerLater(turn, decision, nowMs, decisionUs);
+      this.slowed.add(deferred);
+      void deferred.finally(() => this.slowed.delete(deferred)).catch(() => undefined);
+      return { deferred };
     }
 
     const event = await this.record(decision, nowMs, decisionUs);

@@ -143,6 +143,22 @@ describe('scan abuse limits', () => {
     expect(journal.filter((e) => e.type === 'deny')).toHaveLength(5);
   });
 
+  it('journals the denials waiting their turn at a stop, without waiting out their delay', async () => {
+    for (let i = 0; i < 3; i += 1) await scan(forged(i));
+    const held = [scan(forged(3)), scan(forged(4))];
+    await settle();
+    expect(sleeps.count).toBe(1);
+    expect((await store.undelivered(100)).filter((e) => e.type === 'deny')).toHaveLength(3);
+    // The stop: no sleep is ended by hand, yet both waiting denials are journaled.
+    await gate.drain();
+    expect((await Promise.all(held)).map((o) => o?.event.type)).toEqual(['deny', 'deny']);
+    const denials = (await store.undelivered(100)).filter((e) => e.type === 'deny');
+    expect(denials.map((e) => e.seq)).toEqual(
+      [...denials.map((e) => e.seq)].sort((a, b) => (a ?? 0) - (b ?? 0)),
+    );
+    expect(denials).toHaveLength(5);
+  });
+
   it('drops denials past the waiting limit instead of filling the journal', async () => {
     for (let i = 0; i < 3; i += 1) await scan(forged(i));
     const held = [scan(forged(3)), scan(forged(4)), scan(forged(5)), scan(forged(6))];
