@@ -7,6 +7,11 @@ import { SplitReadDetector } from './split-read.js';
 import type { Scan } from './types.js';
 import { unwrapFrame } from './unwrap.js';
 
+/** Dropped or rejected lines logged one by one per window; the rest are counted. */
+export const DROP_WARNINGS_PER_WINDOW = 5;
+/** The window of {@link DROP_WARNINGS_PER_WINDOW}, ms. */
+export const DROP_WARNING_WINDOW_MS = 60_000;
+
 /** Options of {@link ScanPipeline}; line settings left out take DEFAULT_LINE_SETTINGS. */
 export interface ScanPipelineOptions extends Partial<UnwrapSettings> {
   /** Put in every scan's `source`, e.g. the serial path. */
@@ -62,6 +67,8 @@ export class ScanPipeline {
     suspicious: 0,
   };
   private readonly splitReads = new SplitReadDetector();
+  /** The current window of dropped-line warnings (see warnDropped). */
+  private warnWindow = { startMono: Number.NEGATIVE_INFINITY, logged: 0, suppressed: 0 };
 
   /** @param log the scanner's child logger. */
   constructor(options: ScanPipelineOptions, log: Logger) {
@@ -90,13 +97,14 @@ export class ScanPipeline {
     this.dropStaleLine(receivedMono);
     for (const frame of this.framer.push(chunk)) {
       if (frame.kind === 'noise') {
-        this.dropped(frame.length, 'scanner noise before STX dropped');
+        this.dropped(frame.length, 'scanner noise before STX dropped', receivedMono);
         continue;
       }
       if (frame.kind === 'overlong') {
         this.counts.overlong += 1;
         this.splitReads.reset();
-        this.log.warn(
+        this.warnDropped(
+          receivedMono,
           {
             lengthBytes: frame.length,
             maxLength: this.options.maxLength,
@@ -127,14 +135,44 @@ export class ScanPipeline {
     if (receivedMono - last < this.staleLineMs) return;
     const lengthBytes = this.framer.bufferedBytes;
     this.framer.reset();
-    this.dropped(lengthBytes, 'scanner stale partial line dropped');
+    this.dropped(lengthBytes, 'scanner stale partial line dropped', receivedMono);
   }
 
   /** Counts and logs bytes dropped without becoming a line; lengths only, never content. */
-  private dropped(lengthBytes: number, msg: string): void {
+  private dropped(lengthBytes: number, msg: string, receivedMono: number): void {
     this.counts.rejected += 1;
     this.splitReads.reset();
-    this.log.warn({ lengthBytes, rejectedTotal: this.counts.rejected }, msg);
+    this.warnDropped(receivedMono, { lengthBytes, rejectedTotal: this.counts.rejected }, msg);
+  }
+
+  /**
+   * Logs a dropped or rejected line, at most {@link DROP_WARNINGS_PER_WINDOW} times per
+   * {@link DROP_WARNING_WINDOW_MS}: a flood of garbage on the line (a faulty scanner, someone
+   * feeding a TCP scanner) must neither fill the journal nor, since writing a log line takes
+   * time, delay the next rider. The lines left out are counted in one summary line when the
+   * next window opens, and always in the totals of every line logged.
+   */
+  private warnDropped(receivedMono: number, fields: Record<string, unknown>, msg: string): void {
+    if (receivedMono - this.warnWindow.startMono >= DROP_WARNING_WINDOW_MS) {
+      if (this.warnWindow.suppressed > 0) {
+        this.log.warn(
+          { suppressed: this.warnWindow.suppressed, windowMs: DROP_WARNING_WINDOW_MS },
+          'scanner dropped-line warnings suppressed',
+        );
+      }
+      this.warnWindow = { startMono: receivedMono, logged: 0, suppressed: 0 };
+    }
+    if (this.warnWindow.logged >= DROP_WARNINGS_PER_WINDOW) {
+      this.warnWindow.suppressed += 1;
+      return;
+    }
+    this.warnWindow.logged += 1;
+    this.log.warn(
+      this.warnWindow.logged === DROP_WARNINGS_PER_WINDOW
+        ? { ...fields, moreSuppressedForMs: DROP_WARNING_WINDOW_MS }
+        : fields,
+      msg,
+    );
   }
 
   /** A copy of the counters. */
@@ -151,7 +189,8 @@ export class ScanPipeline {
     if (!decoded.ok) {
       this.counts.rejected += 1;
       this.splitReads.reset(); // a pair is two adjacent frames
-      this.log.warn(
+      this.warnDropped(
+        receivedMono,
         {
           reason: decoded.reason,
           preview: decoded.preview,
