@@ -219,9 +219,10 @@ function crossFieldProblems(config: Config): string[] {
       `mqtt.passwordFile: set to ${JSON.stringify(config.mqtt.passwordFile)} but mqtt.username is missing; MQTT sends no password without a user name, so set mqtt.username too`,
     );
   }
-  if (brokerHost(config.mqtt.url) === '') {
+  const urlProblem = brokerUrlProblem(config.mqtt.url);
+  if (urlProblem !== undefined) {
     problems.push(
-      `mqtt.url: got ${shownValue('url', config.mqtt.url)}; it names no broker host, e.g. mqtt://broker.example:1883`,
+      `mqtt.url: got ${shownValue('url', config.mqtt.url)}; ${urlProblem}, e.g. mqtt://broker.example:1883`,
     );
   }
   return problems;
@@ -276,13 +277,25 @@ function inputPinProblems(config: Config): string[] {
   return problems;
 }
 
-function brokerHost(url: string): string {
+/** What is wrong with a broker URL whose scheme the schema accepted, if anything. */
+function brokerUrlProblem(url: string): string | undefined {
+  let parsed: URL;
   try {
-    return new URL(url).hostname;
+    parsed = new URL(url);
   } catch {
-    return '';
+    // new URL() refuses a port over 65535 as it refuses a URL without a host.
+    const port = /^[a-z]+:\/\/[^/:]+:(\d+)/i.exec(url)?.[1];
+    return port !== undefined && Number(port) > 65_535
+      ? `port ${port} is over 65535`
+      : 'it names no broker host';
   }
+  return parsed.hostname === '' ? 'it names no broker host' : undefined;
 }
+
+/** What a field's pattern means, for fields whose pattern alone would read as a riddle. */
+const PATTERN_HINTS: Readonly<Record<string, string>> = {
+  'mqtt.prefix': 'a topic prefix holds no + or # (they are MQTT wildcards), e.g. ridergate/v1',
+};
 
 function describeIssue(e: ErrorObject, root: unknown): string {
   const field = e.instancePath.slice(1).replaceAll('/', '.') || '(top level)';
@@ -294,6 +307,14 @@ function describeIssue(e: ErrorObject, root: unknown): string {
       return `${field === '(top level)' ? '' : `${field}.`}${String((e.params as { missingProperty: string }).missingProperty)}: missing; it must be set`;
     case 'anyOf':
       return `${field}: got ${got}; ${unionHint(e)}`;
+    case 'pattern':
+      return `${field}: got ${got}; ${PATTERN_HINTS[field] ?? e.message ?? 'invalid'}`;
+    case 'type':
+      // YAML reads `id: 0017` as the number 17: the fix is quotes.
+      return (e.params as { type?: string }).type === 'string' &&
+        typeof lookup(root, e.instancePath) === 'number'
+        ? `${field}: got ${got}, a number; must be text: put it in quotes in YAML (e.g. "0017") to keep it as written`
+        : `${field}: got ${got}; ${e.message ?? 'invalid'}`;
     default:
       return `${field}: got ${got}; ${e.message ?? 'invalid'}`;
   }

@@ -35,6 +35,18 @@ describe('configuration errors', () => {
     ]);
   });
 
+  it('says what the fix is for an unquoted numeric id, a wildcard prefix and a port out of range', () => {
+    writeFileSync(file, 'gate: { site: north, id: 0017 }\nmqtt: { prefix: "a/#" }\n');
+    expect(refusal(file).split('\n').slice(1)).toEqual([
+      `  gate.id: got 17, a number; must be text: put it in quotes in YAML (e.g. "0017") to keep it as written (${file} line 1)`,
+      `  mqtt.prefix: got "a/#"; a topic prefix holds no + or # (they are MQTT wildcards), e.g. ridergate/v1 (${file} line 2)`,
+    ]);
+    writeFileSync(file, 'gate: { site: north, id: g1 }\nmqtt: { url: "mqtt://broker:99999" }\n');
+    expect(refusal(file)).toContain(
+      'mqtt.url: got "mqtt://broker:99999"; port 99999 is over 65535, e.g. mqtt://broker.example:1883',
+    );
+  });
+
   it('never ignores a misspelled key, even when the rest is valid', () => {
     writeFileSync(file, 'gate: { site: north, id: g1 }\nmqtt: { passwordfile: /etc/pw }\n');
     expect(refusal(file)).toContain(
