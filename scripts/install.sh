@@ -11,6 +11,10 @@
 # the config.txt line that holds the relay pin inactive from boot. Re-running it upgrades in
 # place: /etc/ridergate/config.yaml is never touched, the new example goes beside it.
 #
+# Exit status: 0 installed; 1 it could not (no Node.js 20, not root, npm ci failed); 2 bad usage
+# (an unknown option, a bad value, a --root without etc/passwd, group, shadow and gshadow),
+# refused before anything is written.
+#
 # Environment:
 #   RIDERGATE_ROOT=DIR       install under DIR instead of / (same as --root; for tests and
 #                            images): files, users and groups all go into DIR.
@@ -20,8 +24,10 @@ set -euo pipefail
 MIN_NODE_MAJOR=20
 SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROOT="${RIDERGATE_ROOT:-}"
+ROOT_FROM=RIDERGATE_ROOT
 RELAY_PIN=""
 ACTIVE_LOW=""
+RELAY_UNKNOWN=""
 
 say() { printf 'ridergate install: %s\n' "$*"; }
 fail() {
@@ -29,28 +35,90 @@ fail() {
   exit 1
 }
 
-usage() {
-  sed -n '5,6p' "${BASH_SOURCE[0]}" | sed 's/^#  *//'
+# Bad usage: one line, exit 2, before anything is written (parse_args runs first).
+usage_error() {
+  printf 'ridergate install: error: %s (see --help)\n' "$*" >&2
   exit 2
 }
 
+usage() {
+  cat <<'EOF'
+usage: sudo scripts/install.sh [--root DIR] [--relay-pin N] [--active-low | --active-high]
+  --root DIR      install into DIR instead of / (images, tests); DIR must exist and hold
+                  etc/passwd, etc/group, etc/shadow and etc/gshadow (also: RIDERGATE_ROOT=DIR)
+  --relay-pin N   the relay's BCM pin (0-27) for the boot line; default: from the configuration
+  --active-low    the relay board closes on a low level (boot line op,dh)
+  --active-high   the relay board closes on a high level (boot line op,dl)
+EOF
+  exit 0
+}
+
 parse_args() {
+  local low="" high=""
   while [ "$#" -gt 0 ]; do
     case "$1" in
-      --root) ROOT="${2:?--root needs a directory}"; shift 2 ;;
-      --root=*) ROOT="${1#--root=}"; shift ;;
-      --relay-pin) RELAY_PIN="${2:?--relay-pin needs a BCM pin number}"; shift 2 ;;
-      --relay-pin=*) RELAY_PIN="${1#--relay-pin=}"; shift ;;
-      --active-low) ACTIVE_LOW=true; shift ;;
-      --active-high) ACTIVE_LOW=false; shift ;;
+      --root | --relay-pin)
+        [ "$#" -ge 2 ] || usage_error "$1 needs $(value_of "$1")"
+        set_option "$1" "$2"
+        shift 2
+        ;;
+      --root=* | --relay-pin=*) set_option "${1%%=*}" "${1#*=}"; shift ;;
+      --active-low) low=true; shift ;;
+      --active-high) high=true; shift ;;
       -h | --help) usage ;;
-      *) fail "unknown option '$1' (expected --root DIR, --relay-pin N, --active-low, --active-high)" ;;
+      *) usage_error "unknown option '$1' (expected --root DIR, --relay-pin N, --active-low, --active-high)" ;;
     esac
   done
-  ROOT="${ROOT%/}"
-  if [ -n "$ROOT" ] && [ ! -d "$ROOT" ]; then fail "root directory '$ROOT' does not exist"; fi
-  if [ -n "$RELAY_PIN" ] && ! [[ "$RELAY_PIN" =~ ^[0-9]{1,2}$ && "$RELAY_PIN" -le 27 ]]; then
-    fail "--relay-pin '$RELAY_PIN' is not a BCM pin number (0-27)"
+  if [ -n "$low" ] && [ -n "$high" ]; then
+    usage_error "--active-low and --active-high contradict each other: give the one your relay board needs"
+  fi
+  if [ -n "$low" ]; then ACTIVE_LOW=true; elif [ -n "$high" ]; then ACTIVE_LOW=false; fi
+  check_relay_pin
+  check_root
+}
+
+value_of() { if [ "$1" = --root ]; then echo 'a directory'; else echo 'a BCM pin number (0-27)'; fi; }
+
+set_option() {
+  # An empty value, or the next option taken as the value, would silently mean something else
+  # (an empty --root is the real /).
+  if [ -z "$2" ] || [[ "$2" == --* ]]; then
+    usage_error "$1 needs $(value_of "$1")${2:+, got the option '$2'}"
+  fi
+  if [ "$1" = --root ]; then
+    ROOT="$2"
+    ROOT_FROM=--root
+  else
+    RELAY_PIN="$2"
+  fi
+}
+
+check_relay_pin() {
+  [ -n "$RELAY_PIN" ] || return 0
+  # 10#: a leading zero (08) is decimal, as ridergate's own flags read it, not octal.
+  if ! [[ "$RELAY_PIN" =~ ^[0-9]{1,2}$ ]] || [ "$((10#$RELAY_PIN))" -gt 27 ]; then
+    usage_error "--relay-pin '$RELAY_PIN' is not a BCM pin number (0-27)"
+  fi
+  RELAY_PIN="$((10#$RELAY_PIN))"
+}
+
+# A root other than / is made absolute (useradd --prefix takes no relative path) and must hold
+# the account files that useradd, groupadd and usermod --prefix edit in place.
+check_root() {
+  local abs file
+  local -a missing=()
+  [ -n "$ROOT" ] || return 0
+  [ -d "$ROOT" ] || usage_error "$ROOT_FROM '$ROOT' is not an existing directory"
+  abs="$(CDPATH='' cd -- "$ROOT" 2>/dev/null && pwd)" ||
+    usage_error "$ROOT_FROM '$ROOT' cannot be entered"
+  ROOT="${abs%/}"
+  for file in passwd group shadow gshadow; do
+    [ -f "$ROOT/etc/$file" ] || missing+=("etc/$file")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    missing=("${missing[@]/%/,}")
+    missing[-1]="${missing[-1]%,}"
+    usage_error "$ROOT_FROM '$abs' has no ${missing[*]}: a root to install into needs etc/passwd, etc/group, etc/shadow and etc/gshadow (for a fake root, files holding root's entries will do)"
   fi
 }
 
@@ -206,26 +274,57 @@ install_unit() {
 
 # --- relay pin held inactive by the boot firmware ---
 
-# Reads relay.pin, relay.activeLow and relay.profile from the relay: block of config.yaml.
-relay_field() {
-  awk -v key="$2" '
-    /^[^ #]/ { inrelay = ($0 ~ /^relay:/) }
-    inrelay && $0 ~ "^  " key ":" { sub(/#.*/, ""); sub("^  " key ": *", ""); print; exit }
-  ' "$1" 2>/dev/null | tr -d " \"'"
+# The tree whose dist/ reads the configuration: the installed one once its dependencies are in,
+# else this source tree (RIDERGATE_SKIP_NPM=1 leaves /opt/ridergate without node_modules).
+loader_tree() {
+  if [ -d "$ROOT/opt/ridergate/node_modules" ]; then
+    echo "$ROOT/opt/ridergate"
+  else
+    echo "$SRC"
+  fi
 }
 
+# Prints "PIN ACTIVE_LOW" for the configuration $2 with the loader of tree $1, as the daemon
+# resolves it: relay.pin and relay.activeLow, else relay.profile's first pin and level, else
+# BCM 17, active high. The unit sets no RIDERGATE_ variables, so none of this shell's apply.
+relay_of_config() {
+  "$NODE_BIN" --input-type=module - "$1" "$2" <<'EOF'
+import { pathToFileURL } from 'node:url';
+const [tree, config] = process.argv.slice(2);
+const from = (file) => import(pathToFileURL(`${tree}/dist/${file}`).href);
+try {
+  const { loadConfigSection } = await from('config/load.js');
+  const { resolveRelaySettings } = await from('devices/relay-settings.js');
+  const relay = resolveRelaySettings(loadConfigSection(config, 'relay', {}));
+  process.stdout.write(`${relay.pin} ${relay.activeLow}\n`);
+} catch (err) {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}
+EOF
+}
+
+# Settles RELAY_PIN and ACTIVE_LOW: options first, then the configuration as the daemon reads
+# it, then BCM 17 active high when there is no configuration yet. When the configuration cannot
+# be read, RELAY_UNKNOWN holds why and no pin is guessed.
 resolve_relay() {
-  local config="$ROOT/etc/ridergate/config.yaml" profile file
+  local config="$ROOT/etc/ridergate/config.yaml" found errors
+  if [ -n "$RELAY_PIN" ] && [ -n "$ACTIVE_LOW" ]; then return; fi
   if [ -f "$config" ]; then
-    # As the daemon resolves them: an option, then relay.pin/activeLow, then the profile.
-    [ -n "$RELAY_PIN" ] || RELAY_PIN="$(relay_field "$config" pin)"
-    [ -n "$ACTIVE_LOW" ] || ACTIVE_LOW="$(relay_field "$config" activeLow)"
-    profile="$(relay_field "$config" profile)"
-    file="$SRC/devices/$profile.yaml"
-    if [ -n "$profile" ] && [ -f "$file" ]; then
-      [ -n "$ACTIVE_LOW" ] || ACTIVE_LOW="$(awk '/^  activeLow:/ { print $2; exit }' "$file")"
-      [ -n "$RELAY_PIN" ] || RELAY_PIN="$(sed -n 's/^  pins: *\[\([0-9]*\).*/\1/p' "$file")"
+    errors="$(mktemp)"
+    found="$(relay_of_config "$(loader_tree)" "$config" 2>"$errors")" || true
+    if [[ "$found" =~ ^([0-9]+)\ (true|false)$ ]]; then
+      rm -f "$errors"
+      [ -n "$RELAY_PIN" ] || RELAY_PIN="${BASH_REMATCH[1]}"
+      [ -n "$ACTIVE_LOW" ] || ACTIVE_LOW="${BASH_REMATCH[2]}"
+      return
     fi
+    RELAY_UNKNOWN="$(cat "$errors")"
+    RELAY_UNKNOWN="${RELAY_UNKNOWN:-no pin and level came back}"
+    rm -f "$errors"
+    printf 'ridergate install: warning: cannot read the relay settings of %s; no boot line for the relay pin\n' \
+      "/etc/ridergate/config.yaml" >&2
+    return
   fi
   RELAY_PIN="${RELAY_PIN:-17}"
   ACTIVE_LOW="${ACTIVE_LOW:-false}"
@@ -235,6 +334,21 @@ print_next_steps() {
   local level="dl" what="active-high board: hold the pin low" txt="/boot/firmware/config.txt"
   if [ "$ACTIVE_LOW" = true ]; then level="dh" what="active-low board: hold the pin high"; fi
   [ -d "$ROOT/boot/firmware" ] || [ ! -f "$ROOT/boot/config.txt" ] || txt="/boot/config.txt"
+  if [ -n "$RELAY_UNKNOWN" ]; then
+    cat <<EOF
+
+Hold the relay inactive while the Pi boots. The relay settings of /etc/ridergate/config.yaml
+could not be read, so the pin and level are not known here:
+$(printf '%s\n' "$RELAY_UNKNOWN" | sed 's/^/    /')
+  Fix the configuration and run this script again (or give --relay-pin N and --active-low or
+  --active-high), or add this line to $txt yourself, then reboot once:
+    gpio=PIN=op,dh for an active-low board, gpio=PIN=op,dl for an active-high one
+  (PIN: the BCM number of the relay line)
+
+Next step: sudo ridergate provision
+EOF
+    return
+  fi
   cat <<EOF
 
 Hold the relay inactive while the Pi boots ($what, BCM $RELAY_PIN):

@@ -6,6 +6,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
@@ -13,7 +14,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath } from '../helpers/daemon.js';
@@ -61,12 +62,20 @@ function makeFakeRoot(): string {
   return root;
 }
 
-function install(args: string[], env: Record<string, string> = {}) {
+// Every call names a fake root (--root or RIDERGATE_ROOT): the script must never reach the
+// real / from a test, not even through an option it refuses.
+function install(args: string[], env: Record<string, string> = {}, cwd?: string) {
   const result = spawnSync('bash', [SCRIPT, ...args], {
     encoding: 'utf8',
+    cwd,
     env: { ...process.env, RIDERGATE_SKIP_NPM: '1', ...env },
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Every path under `root`, sorted: what a refused run must leave as it found it. */
+function tree(root: string): string[] {
+  return (readdirSync(root, { recursive: true }) as string[]).sort();
 }
 
 /** The rows of a colon-separated account file whose first field is `name`. */
@@ -214,12 +223,132 @@ describe.skipIf(skipReason !== undefined)('scripts/install.sh into a fake root',
     }
   });
 
-  it('rejects an unknown option and a pin that is not a BCM number', () => {
-    expect(install(['--root', root, '--pin', '3']).stderr).toContain("unknown option '--pin'");
-    const bad = install(['--root', root, '--relay-pin', '40']);
-    expect([bad.code, bad.stderr]).toEqual([
-      1,
-      expect.stringContaining("--relay-pin '40' is not a BCM pin number"),
-    ]);
+  it.each([
+    ['flow style', 'relay: {pin: 5, activeLow: true}\n', 'gpio=5=op,dh'],
+    ['4-space indentation', 'relay:\n    pin: 6\n    activeLow: true\n', 'gpio=6=op,dh'],
+    ['a relay profile', 'relay:\n  profile: relay-2ch-active-low\n', 'gpio=17=op,dh'],
+    [
+      'a profile with relay.pin over it',
+      'relay:\n  profile: relay-1ch-active-high\n  pin: 24\n',
+      'gpio=24=op,dl',
+    ],
+  ])('prints the boot line the daemon drives for a configuration: %s', (_, yaml, line) => {
+    writeFileSync(join(root, 'etc/ridergate/config.yaml'), yaml, { mode: 0o640 });
+    const result = install(['--root', root]);
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    expect(result.stdout.match(/gpio=\S+/g)).toEqual([line]);
+  });
+
+  it('ignores RIDERGATE_RELAY_ variables of the installing shell, which the service lacks', () => {
+    writeFileSync(join(root, 'etc/ridergate/config.yaml'), 'relay:\n  pin: 5\n', { mode: 0o640 });
+    const result = install(['--root', root], { RIDERGATE_RELAY_PIN: '6' });
+    expect(result.stdout.match(/gpio=\S+/g)).toEqual(['gpio=5=op,dl']);
+  });
+
+  it('says it cannot read the relay settings and prints no pin rather than a wrong one', () => {
+    const yaml = 'relay:\n  pin: 5\n  profile: relay-9ch-unknown\n';
+    writeFileSync(join(root, 'etc/ridergate/config.yaml'), yaml, { mode: 0o640 });
+    const result = install(['--root', root]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      'ridergate install: warning: cannot read the relay settings of /etc/ridergate/config.yaml; no boot line for the relay pin\n',
+    );
+    expect(result.stdout).toContain(
+      'relay.profile: got "relay-9ch-unknown"; no such relay profile',
+    );
+    expect(result.stdout).toContain('gpio=PIN=op,dh for an active-low board');
+    expect(result.stdout).not.toMatch(/gpio=\d/);
+  });
+
+  it('reads a leading zero of --relay-pin as decimal', () => {
+    const result = install(['--root', root, '--relay-pin', '08', '--active-low']);
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    expect(result.stdout.match(/gpio=\S+/g)).toEqual(['gpio=8=op,dh']);
+  });
+
+  it('takes a relative --root from the current folder', () => {
+    const fresh = makeFakeRoot();
+    try {
+      const result = install(['--root', basename(fresh)], {}, dirname(fresh));
+      expect([result.code, result.stderr]).toEqual([0, '']);
+      expect(existsSync(join(fresh, 'opt/ridergate/dist/cli/main.js'))).toBe(true);
+      expect(entries(fresh, 'passwd', 'ridergate')).toHaveLength(1);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+
+  it('prints its usage for --help, exit 0, and installs nothing', () => {
+    const fresh = makeFakeRoot();
+    const before = tree(fresh);
+    try {
+      const result = install(['--root', fresh, '--help']);
+      expect([result.code, result.stderr]).toEqual([0, '']);
+      expect(result.stdout).toMatch(/^usage: sudo scripts\/install.sh \[--root DIR\]/);
+      expect(result.stdout.split('\n')).not.toContain('#');
+      expect(tree(fresh)).toEqual(before);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    [['--bogus'], "unknown option '--bogus'"],
+    [['--relay-pin', '28'], "--relay-pin '28' is not a BCM pin number (0-27)"],
+    [['--relay-pin', '1x'], "--relay-pin '1x' is not a BCM pin number (0-27)"],
+    [['--relay-pin='], '--relay-pin needs a BCM pin number (0-27)'],
+    [['--relay-pin'], '--relay-pin needs a BCM pin number (0-27)'],
+    [
+      ['--relay-pin', '--active-low'],
+      "needs a BCM pin number (0-27), got the option '--active-low'",
+    ],
+    [['--active-low', '--active-high'], '--active-low and --active-high contradict each other'],
+    [['--root'], '--root needs a directory'],
+    [['--root='], '--root needs a directory'],
+  ])('refuses %j with one line, exit 2, and writes nothing', (args, message) => {
+    const fresh = makeFakeRoot();
+    const before = tree(fresh);
+    try {
+      const result = install(['--root', fresh, ...args]);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.split('\n')).toEqual([
+        expect.stringMatching(/^ridergate install: error: .*\(see --help\)$/),
+        '',
+      ]);
+      expect(result.stderr).toContain(message);
+      expect(tree(fresh)).toEqual(before);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a --root that does not exist or lacks the account files, naming them', () => {
+    const parent = mkdtempSync(join(tmpdir(), 'ridergate-badroot-'));
+    try {
+      const missing = install(['--root', join(parent, 'nonexist')]);
+      expect([missing.code, missing.stdout]).toEqual([2, '']);
+      expect(missing.stderr).toBe(
+        `ridergate install: error: --root '${join(parent, 'nonexist')}' is not an existing directory (see --help)\n`,
+      );
+
+      const empty = install([], { RIDERGATE_ROOT: parent });
+      expect([empty.code, empty.stdout]).toEqual([2, '']);
+      expect(empty.stderr).toContain(
+        `RIDERGATE_ROOT '${parent}' has no etc/passwd, etc/group, etc/shadow, etc/gshadow: a root to install into needs`,
+      );
+      expect(tree(parent)).toEqual([]);
+
+      mkdirSync(join(parent, 'etc'));
+      writeFileSync(join(parent, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n');
+      writeFileSync(join(parent, 'etc/group'), 'root:x:0:\n');
+      const partial = install(['--root', parent]);
+      expect(partial.code).toBe(2);
+      expect(partial.stderr).toContain('has no etc/shadow, etc/gshadow:');
+      expect(partial.stderr.trim().split('\n')).toHaveLength(1);
+      expect(tree(parent)).toEqual(['etc', join('etc', 'group'), join('etc', 'passwd')]);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 });
