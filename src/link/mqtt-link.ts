@@ -1,5 +1,5 @@
 import { connect, type IClientOptions, type ISubscriptionMap, type MqttClient } from 'mqtt';
-import { RidergateError } from '../errors.js';
+import { describeError, RidergateError } from '../errors.js';
 import type { GateEvent } from '../event.js';
 import type { Logger } from '../log.js';
 import { buildClientOptions, checkBrokerUrl, jitterMs, redactUrl } from './client-options.js';
@@ -58,6 +58,8 @@ type StatusState = 'online' | 'offline' | 'lost';
  */
 export class MqttLink {
   private readonly options: MqttLinkOptions;
+  /** Connection errors seen since the last connection, by kind, and how often each repeated. */
+  private readonly errorRepeats = new Map<string, number>();
   private readonly deps: MqttLinkDeps;
   private readonly log: Logger;
   private readonly topics: GateTopics;
@@ -323,7 +325,7 @@ export class MqttLink {
     client.on('reconnect', () => {
       client.options.will = this.will();
     });
-    client.on('error', (err) => this.log.warn({ err, ...tlsHint(err) }, 'mqtt error'));
+    client.on('error', (err) => this.logClientError(err));
     // Attached once for the client's life, not per connection (field case M3).
     client.on('message', (topic, payload, packet) => {
       // The retained copy a probe asked for (heldRetained): an echo, not a new message.
@@ -369,7 +371,29 @@ export class MqttLink {
     });
   }
 
+  /**
+   * A connection error, logged once per kind until the next connection: while the broker is
+   * away mqtt.js reports the same refusal at every attempt (every few seconds for hours),
+   * which would fill the journal. Repeats are counted and said at the next connection.
+   */
+  private logClientError(err: Error): void {
+    const kind = errorKind(err);
+    if (this.errorRepeats.has(kind)) {
+      this.errorRepeats.set(kind, (this.errorRepeats.get(kind) ?? 0) + 1);
+      return;
+    }
+    this.errorRepeats.set(kind, 0);
+    this.log.warn(
+      { error: describeError(err), code: kind, ...tlsHint(err) },
+      'mqtt error',
+    );
+  }
+
   private async onConnect(client: MqttClient): Promise<void> {
+    const repeats = [...this.errorRepeats].filter(([, n]) => n > 0);
+    if (repeats.length > 0)
+      this.log.info({ repeats: Object.fromEntries(repeats) }, 'mqtt errors repeated while away');
+    this.errorRepeats.clear();
     this.session = this.nextSession;
     this.nextSession = this.session + 1;
     this.connectedAtMono = this.deps.clock.monoMs();
@@ -553,4 +577,10 @@ export class MqttLink {
       return 0;
     }
   }
+}
+
+/** The kind of a connection error, for counting repeats: its code, else its message. */
+function errorKind(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return typeof code === 'string' ? code : err.message.slice(0, 80);
 }

@@ -238,3 +238,31 @@ describe.skipIf(mosquittoMissing() !== undefined)('connection supervision, silen
     expect(watcher.on(TOPICS.status).filter((m) => m.payload?.state === 'online')).toHaveLength(1);
   }, 90_000);
 });
+
+describe.skipIf(mosquittoMissing() !== undefined)('a broker away for long', () => {
+  it('logs its connection error once, counts the repeats, and says how many at reconnection', async () => {
+    const broker = await startMosquitto();
+    cleanups.push(() => broker.stop());
+    await broker.stop();
+    const { log, lines } = capturingLogger();
+    const link = await startLink(broker.url, { reconnectMinMs: 100, reconnectMaxMs: 200 }, { log });
+    const errors = () => lines.filter((l) => l.msg === 'mqtt error');
+    await waitUntil(() => errors().length > 0, 'the refusal logged');
+    // Ten attempts or more at 100-200 ms apart: still one line.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(errors()).toEqual([
+      expect.objectContaining({
+        code: 'ECONNREFUSED',
+        error: expect.stringContaining('ECONNREFUSED'),
+      }),
+    ]);
+    expect(errors()[0]).not.toHaveProperty('err');
+
+    await broker.restart();
+    await waitUntil(() => link.isConnected(), 'the link back', 30_000);
+    const summary = lines.find((l) => l.msg === 'mqtt errors repeated while away');
+    expect((summary?.repeats as Record<string, number> | undefined)?.ECONNREFUSED).toBeGreaterThan(
+      5,
+    );
+  }, 60_000);
+});
