@@ -18,6 +18,8 @@ const START_BATCH = 25;
 const TICK_MS = 50;
 
 const plan = JSON.parse(process.argv[2] ?? '{}');
+// The parent gone (killed, even with SIGKILL) closes the IPC channel: a worker never outlives it.
+process.on('disconnect', () => process.exit(1));
 const log = silentLogger();
 const key = readPrivateKey(plan.issuerKeyFile);
 const gates = [];
@@ -113,5 +115,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  process.send?.({ type: 'failed', error: String(err?.stack ?? err) }, () => process.exit(1));
+  process.send?.({ type: 'failed', error: String(err?.message ?? err).split('\n')[0] }, () =>
+    process.exit(1),
+  );
 });

@@ -7,12 +7,11 @@
 //   npm run fleet-sim -- --gates 20 --url mqtt://broker:1883 --seconds 300 --scan-rate 2
 //   npm run fleet-sim:short                          5 gates for 5 s (CI)
 //
-// Options: --gates N (10), --url (none: starts /usr/sbin/mosquitto on a free port, MOSQUITTO_BIN
-// overrides), --prefix (ridergate/v1), --seconds S of scanning (60), --scan-rate scans per gate
-// per minute (6), --workers W processes (one per 125 gates), --telemetry-sec (60), --json, --ws
-// (the local mosquitto also listens for MQTT over WebSocket, for `ridergate ops`).
+// `--help` lists the options; scripts/fleet-sim-args.mjs checks them before anything starts.
 // Reports what an operations subscriber receives (messages per second), the broker round trip
 // of a probe (publish → receive, QoS 1), the time until every gate is online, and RSS.
+// However it ends (done, a failure, SIGINT, SIGTERM), the workers and the mosquitto it started
+// are stopped and its temporary folders removed.
 
 import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,57 +29,56 @@ const { FleetState } = await import('../dist/fleet/fleet-state.js');
 const { fleetFilters } = await import('../dist/fleet/topic.js');
 const { writeKeyPair, readPrivateKey } = await import('../dist/token/keys.js');
 const { signTrustList } = await import('../dist/trust/signed-trust-list.js');
-const { startMosquitto } = await import('./bench/broker.mjs');
-const { rssOf } = await import('./bench/lib.mjs');
+const { USAGE, parseArgs } = await import('./fleet-sim-args.mjs');
+const { redactUrl } = await import('../dist/link/client-options.js');
+const { isRidergateError } = await import('../dist/errors.js');
+const { mosquittoMissing, startMosquitto } = await import('./bench/broker.mjs');
+const { buildReport, print, sum } = await import('./fleet-sim-report.mjs');
 
-const GATES_PER_WORKER = 125;
 const PROBE_EVERY_MS = 100;
 const ONLINE_TIMEOUT_MS = 300_000;
+/** How long the operations client waits for the broker's CONNACK before giving up. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** How long a stop waits for the workers and mosquitto to exit after being signalled. */
+const STOP_WAIT_MS = 3_000;
 
-function parseArgs(argv) {
-  const opts = { gates: 10, seconds: 60, scanRate: 6, prefix: 'ridergate/v1', telemetrySec: 60 };
-  const numeric = {
-    '--gates': 'gates',
-    '--seconds': 'seconds',
-    '--scan-rate': 'scanRate',
-    '--workers': 'workers',
-    '--telemetry-sec': 'telemetrySec',
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--short') Object.assign(opts, { gates: 5, seconds: 5, scanRate: 60 });
-    else if (arg === '--json') opts.json = true;
-    else if (arg === '--ws') opts.ws = true;
-    else if (arg === '--url') opts.url = argv[++i];
-    else if (arg === '--prefix') opts.prefix = argv[++i];
-    else if (arg in numeric) opts[numeric[arg]] = wholeNumber(arg, argv[++i]);
-    else fail(`unknown option ${arg}`);
-  }
-  if (opts.gates < 1 || opts.gates > 20_000) fail('--gates: expected 1 to 20000');
-  if (opts.telemetrySec < 5) fail('--telemetry-sec: expected 5 or more');
-  opts.workers = Math.min(opts.gates, opts.workers ?? Math.ceil(opts.gates / GATES_PER_WORKER));
-  return opts;
-}
-
-function wholeNumber(flag, value) {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) fail(`${flag} ${value}: expected a whole number`);
-  return n;
-}
-
-/** Child processes to end when the simulator stops early: mosquitto and the workers. */
+/** Child processes to end however the simulator stops: mosquitto and the workers. */
 const children = [];
-/** The temporary folder (keys, stores, broker configuration), removed however the run ends. */
-let tempDir;
+/** Temporary folders (keys, stores, the broker's configuration), removed however it ends. */
+const tempDirs = [];
+let stopping = false;
 
-function fail(message, code = 2) {
+/**
+ * Ends the run with one line on stderr: kills the workers and mosquitto, waits (briefly) until
+ * they are gone, removes the temporary folders and exits with `code`. Runs once; a second call
+ * (a worker's exit during the stop, a second Ctrl-C) only waits for the first.
+ */
+async function fail(message, code = 2) {
+  if (stopping) return new Promise(() => {});
+  stopping = true;
   process.stderr.write(`fleet-sim: ${message}\n`);
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-  if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
-  process.exit(code);
+  try {
+    const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+    const exited = running.map((c) => new Promise((resolve) => c.once('exit', resolve)));
+    for (const child of running) child.kill('SIGKILL');
+    await Promise.race([Promise.all(exited), new Promise((r) => setTimeout(r, STOP_WAIT_MS))]);
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  } finally {
+    process.exit(code);
+  }
 }
 
-process.once('SIGINT', () => fail('interrupted', 130));
+process.once('SIGINT', () => fail('interrupted (SIGINT)', 130));
+process.once('SIGTERM', () => fail('stopped (SIGTERM)', 143));
+// Anything unforeseen still ends as one line, with the workers and mosquitto stopped.
+process.on('uncaughtException', (err) => fail(oneLine(err), 1));
+process.on('unhandledRejection', (err) => fail(oneLine(err), 1));
+
+function oneLine(err) {
+  return String(err?.message ?? err).split('\n')[0];
+}
+
+const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 function say(opts, line) {
   if (!opts.json) process.stdout.write(`${line}\n`);
@@ -102,10 +100,7 @@ async function provision(dir) {
 
 /** The operations side: every gate message folded into the fleet state, and the probe. */
 async function startOps(url, prefix) {
-  const client = await mqtt.connectAsync(url, {
-    clientId: `fleet-sim-ops-${process.pid}`,
-    clean: true,
-  });
+  const client = await connectOps(url);
   const fleet = new FleetState({ prefix, maxGates: 100_000, maxEvents: 100 });
   const probeTopic = `${prefix}/_probe/${process.pid}`;
   const ops = { client, fleet, received: 0, byKind: {}, rttMs: [], probeSent: new Map() };
@@ -130,6 +125,32 @@ async function startOps(url, prefix) {
   return ops;
 }
 
+/**
+ * Connects the operations client, giving up on the first failure (no retries): the broker that
+ * cannot be reached is one line naming the URL and the reason, not a hang or a stack.
+ */
+async function connectOps(url) {
+  const options = {
+    clientId: `fleet-sim-ops-${process.pid}`,
+    clean: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+  };
+  let client;
+  try {
+    client = await mqtt.connectAsync(url, options, false);
+  } catch (err) {
+    // Without an error (a closed socket, no CONNACK in time) mqtt.js says "Couldn't connect".
+    const reason =
+      err?.code === undefined && /couldn't connect/i.test(err?.message ?? '')
+        ? `no MQTT connection within ${CONNECT_TIMEOUT_MS / 1000} s (closed or no answer)`
+        : oneLine(err);
+    return fail(`cannot connect to ${redactUrl(url)}: ${reason}`, 1);
+  }
+  // Later errors (a lost connection) are retried by mqtt.js; the report shows what arrived.
+  client.on('error', () => {});
+  return client;
+}
+
 function startWorkers(opts, plan) {
   const workers = [];
   const per = Math.ceil(opts.gates / opts.workers);
@@ -148,10 +169,10 @@ function startWorkers(opts, plan) {
       if (m.type === 'started') worker.started = true;
       if (m.type === 'stats') Object.assign(worker, { rss: m.rss, scans: m.scans });
       if (m.type === 'stopped') worker.stopped = true;
-      if (m.type === 'failed') fail(`worker ${w} failed: ${m.error}`);
+      if (m.type === 'failed') void fail(`worker ${w} failed: ${m.error}`, 1);
     });
-    child.on('exit', (code) => {
-      if (!worker.stopped && code !== 0) fail(`worker ${w} exited with ${code}`);
+    child.on('exit', (code, signal) => {
+      if (!worker.stopped && code !== 0) void fail(`worker ${w} exited with ${code ?? signal}`, 1);
     });
     workers.push(worker);
   }
@@ -167,40 +188,29 @@ async function waitFor(condition, timeoutMs) {
   return true;
 }
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-const round = (n, digits = 1) => (n === null ? null : Number(n.toFixed(digits)));
-
 async function main() {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = options(process.argv.slice(2));
   const dir = mkdtempSync(join(tmpdir(), 'ridergate-fleet-sim-'));
-  tempDir = dir;
-  const broker =
-    opts.url === undefined
-      ? await startMosquitto({
-          // A fleet needs more connections and queued messages than the defaults allow.
-          config: ['max_connections -1', 'max_queued_messages 10000'],
-          ws: opts.ws,
-        }).catch((err) => fail(err.message))
-      : undefined;
-  if (broker !== undefined) children.push(broker.child);
+  tempDirs.push(dir);
+  const broker = opts.url === undefined ? await startBroker(opts) : undefined;
   const url = opts.url ?? broker.url;
-  const keys = await provision(dir);
   const ops = await startOps(url, opts.prefix);
+  const keys = await provision(dir);
+  const against = broker ? 'a local mosquitto' : redactUrl(url);
   say(
     opts,
-    `fleet-sim: ${opts.gates} gates in ${opts.workers} worker processes against ${broker ? 'a local mosquitto' : url}`,
+    `fleet-sim: ${plural(opts.gates, 'gate')} in ${plural(opts.workers, 'worker process', 'worker processes')} against ${against}`,
   );
-
-  say(opts, `watch it: node dist/cli/main.js watch --url ${url} --prefix ${opts.prefix}`);
+  say(
+    opts,
+    `watch it: node dist/cli/main.js watch --url ${redactUrl(url)} --prefix ${opts.prefix}`,
+  );
   if (broker?.wsUrl !== undefined)
     say(
       opts,
       `or in a browser: node dist/cli/main.js ops --port 8080 --broker-ws ${broker.wsUrl} --prefix ${opts.prefix}`,
     );
+
   const t0 = performance.now();
   const plan = {
     ...keys,
@@ -218,8 +228,8 @@ async function main() {
   say(
     opts,
     allOnline
-      ? `all ${opts.gates} gates online after ${connectSec.toFixed(1)} s`
-      : `only ${ops.fleet.list().filter((g) => g.state === 'online').length} gates online after ${connectSec.toFixed(1)} s`,
+      ? `all ${plural(opts.gates, 'gate')} online after ${connectSec.toFixed(1)} s`
+      : `only ${plural(ops.fleet.list().filter((g) => g.state === 'online').length, 'gate')} of ${opts.gates} online after ${connectSec.toFixed(1)} s`,
   );
   await waitFor(() => workers.every((w) => w.started), ONLINE_TIMEOUT_MS);
 
@@ -252,95 +262,48 @@ async function main() {
   report.scansFed = sum(workers, 'scans') - before.scans;
   report.offlineAfterStop = ops.fleet.list().filter((g) => g.state === 'offline').length;
   await ops.client.endAsync();
+  stopping = true; // from here on a worker's or mosquitto's exit is expected
+  for (const w of workers) if (!w.stopped) w.child.kill('SIGKILL');
   await broker?.stop();
   rmSync(dir, { recursive: true, force: true });
   print(opts, report);
 }
 
-function sum(workers, field) {
-  return workers.reduce((a, w) => a + w[field], 0);
-}
-
-function buildReport({
-  opts,
-  ops,
-  workers,
-  before,
-  windowSec,
-  connectSec,
-  allOnline,
-  simRss,
-  broker,
-}) {
-  const rtt = [...ops.rttMs].sort((a, b) => a - b);
-  const events = (ops.byKind.events ?? 0) - before.events;
-  const denials = {};
-  let admits = 0;
-  for (const g of ops.fleet.list()) {
-    const totals = g.hour.totals(Date.now());
-    admits += totals.admits;
-    for (const [reason, n] of Object.entries(totals.denials))
-      denials[reason] = (denials[reason] ?? 0) + n;
+/** The checked flags; --help prints the usage and exits 0, a bad flag is one line and exit 2. */
+function options(argv) {
+  let opts;
+  try {
+    opts = parseArgs(argv);
+  } catch (err) {
+    if (!isRidergateError(err) || err.code !== 'usage') throw err;
+    // Nothing has started yet: nothing to stop.
+    process.stderr.write(`fleet-sim: ${err.message}\n`);
+    process.exit(2);
   }
-  return {
-    gates: opts.gates,
-    workers: workers.length,
-    allOnline,
-    connectSec: round(connectSec),
-    windowSec: round(windowSec),
-    scansFed: sum(workers, 'scans') - before.scans,
-    eventsReceived: events,
-    messagesPerSec: round((ops.received - before.received) / windowSec),
-    eventsPerSec: round(events / windowSec),
-    admits,
-    denials,
-    rttMs: {
-      n: rtt.length,
-      p50: round(percentile(rtt, 50), 2),
-      p99: round(percentile(rtt, 99), 2),
-      max: round(rtt.at(-1) ?? null, 2),
-    },
-    rssMb: {
-      simulator: round(simRss / 2 ** 20),
-      perGate: round(simRss / 2 ** 20 / opts.gates, 2),
-      mosquitto: broker ? round((rssOf(broker.pid) ?? 0) / 2 ** 20) : null,
-    },
-    rejected: ops.fleet.counts.rejected,
-  };
-}
-
-function print(opts, r) {
-  if (opts.json) {
-    process.stdout.write(`${JSON.stringify(r)}\n`);
-    return;
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
   }
-  const rows = [
-    ['gates (worker processes)', `${r.gates} (${r.workers})`],
-    [
-      'time until every gate is online',
-      `${r.connectSec} s${r.allOnline ? '' : ' (not all came online)'}`,
-    ],
-    ['scanning window', `${r.windowSec} s, ${r.scansFed} scans fed`],
-    ['messages received by operations', `${r.messagesPerSec} /s (events ${r.eventsPerSec} /s)`],
-    [
-      'admits / denials (last hour)',
-      `${r.admits} / ${
-        Object.entries(r.denials)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', ') || 0
-      }`,
-    ],
-    [
-      'broker round trip p50 / p99 / max',
-      `${r.rttMs.p50} / ${r.rttMs.p99} / ${r.rttMs.max} ms (${r.rttMs.n} probes, QoS 1)`,
-    ],
-    ['RSS simulator (per gate)', `${r.rssMb.simulator} MB (${r.rssMb.perGate} MB)`],
-    ['RSS mosquitto', r.rssMb.mosquitto === null ? 'external broker' : `${r.rssMb.mosquitto} MB`],
-    ['gates offline after a clean stop', String(r.offlineAfterStop)],
-  ];
-  process.stdout.write(
-    `\n| figure | value |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n`,
-  );
+  return opts;
 }
 
-await main();
+/** The local mosquitto, registered for the stop as soon as it is spawned. */
+async function startBroker(opts) {
+  const missing = mosquittoMissing();
+  if (missing !== undefined) await fail(`${missing}; or give a broker with --url`, 1);
+  const broker = await startMosquitto({
+    // A fleet needs more connections and queued messages than the defaults allow.
+    config: ['max_connections -1', 'max_queued_messages 10000'],
+    ws: opts.ws,
+    onSpawn: ({ child, dir }) => {
+      children.push(child);
+      tempDirs.push(dir);
+    },
+  }).catch((err) => fail(oneLine(err), 1));
+  broker.child.once('exit', (code, signal) => {
+    if (!stopping) void fail(`mosquitto exited with ${code ?? signal} during the run`, 1);
+  });
+  return broker;
+}
+
+await main().catch((err) => fail(oneLine(err), 1));

@@ -20,9 +20,15 @@ export function mosquittoMissing() {
  * Starts mosquitto (anonymous, no persistence) and resolves once it accepts connections.
  * @param opts.config extra mosquitto.conf lines (default: `max_queued_messages 0`)
  * @param opts.ws also listen for MQTT over WebSocket on another free port
- * @returns `{ url, wsUrl, port, pid, child, stop() }`
+ * @param opts.onSpawn called with `{ child, dir }` as soon as mosquitto is spawned, before it
+ *   listens, so a caller stopped meanwhile (a signal) can still end it and remove its folder
+ * @returns `{ url, wsUrl, port, pid, child, dir, stop() }`
  */
-export async function startMosquitto({ config = ['max_queued_messages 0'], ws = false } = {}) {
+export async function startMosquitto({
+  config = ['max_queued_messages 0'],
+  ws = false,
+  onSpawn,
+} = {}) {
   const port = await freePort();
   const wsPort = ws ? await freePort() : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'ridergate-bench-mosquitto-'));
@@ -31,9 +37,14 @@ export async function startMosquitto({ config = ['max_queued_messages 0'], ws = 
   if (wsPort !== undefined) lines.push(`listener ${wsPort} 127.0.0.1`, 'protocol websockets');
   writeFileSync(conf, `${[...lines, ...config].join('\n')}\n`);
   const child = spawn(MOSQUITTO_BIN, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  onSpawn?.({ child, dir });
   let stderr = '';
   child.stderr.on('data', (chunk) => {
     stderr += chunk.toString();
+  });
+  // A binary that cannot be run (ENOENT, EACCES) is an 'error' event; unheard, it would crash.
+  child.once('error', (err) => {
+    stderr += err.message;
   });
   const stop = () =>
     new Promise((resolve) => {
@@ -58,7 +69,7 @@ export async function startMosquitto({ config = ['max_queued_messages 0'], ws = 
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   const wsUrl = wsPort === undefined ? undefined : `ws://127.0.0.1:${wsPort}`;
-  return { url: `mqtt://127.0.0.1:${port}`, wsUrl, port, pid: child.pid, child, stop };
+  return { url: `mqtt://127.0.0.1:${port}`, wsUrl, port, pid: child.pid, child, dir, stop };
 }
 
 /** A TCP port that was free a moment ago. */
