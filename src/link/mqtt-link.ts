@@ -383,10 +383,7 @@ export class MqttLink {
       return;
     }
     this.errorRepeats.set(kind, 0);
-    this.log.warn(
-      { error: describeError(err), code: kind, ...tlsHint(err) },
-      'mqtt error',
-    );
+    this.log.warn({ error: describeError(err), code: kind, ...tlsHint(err) }, 'mqtt error');
   }
 
   private async onConnect(client: MqttClient): Promise<void> {
