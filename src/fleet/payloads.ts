@@ -86,6 +86,9 @@ export function parseStatus(o: Json): Parsed<StatusPayload> {
   const state = STATES.find((s) => s === o.state);
   if (state === undefined) return fail(`status.state is not one of ${STATES.join(', ')}`);
   if (!isTime(o.ts)) return fail('status.ts is not a time in ms');
+  // A gate before sessions sent none; one it sends must be a count, or stale wills cannot be told.
+  if (o.session !== undefined && count(o.session) === undefined)
+    return fail('status.session is not a whole number');
   const reasons = Array.isArray(o.reasons) ? o.reasons.slice(0, 8).map(safeText) : [];
   return { ok: true, value: { state, ts: o.ts, session: count(o.session), reasons } };
 }

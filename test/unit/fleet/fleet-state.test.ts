@@ -116,6 +116,7 @@ describe('FleetState: folding gate messages into per-gate state', () => {
       ['status', 'not json'],
       ['status', '[1,2]'],
       ['status', json({ state: 'sleeping', ts: T0 })],
+      ['status', json({ state: 'online', ts: T0, session: 'x' })],
       ['events', json({ id: 'x', type: 'ADMIT', ts: T0 })],
       ['events', json({ type: 'admit', ts: T0 })],
       ['events', 'x'.repeat(20_000)],
@@ -130,13 +131,14 @@ describe('FleetState: folding gate messages into per-gate state', () => {
       'payload is not JSON',
       'payload is not a JSON object',
       'status.state is not one of online, degraded, offline, lost',
+      'status.session is not a whole number',
       'event.type is not a word',
       'event.id is not a string of 1 to 64 characters',
       'payload of 20000 bytes is over the 16384 limit',
       'payload is not JSON',
       'result.ok is not a boolean',
     ]);
-    expect(fleet.counts.rejected).toBe(8);
+    expect(fleet.counts.rejected).toBe(9);
   });
 
   it('strips terminal escapes and control characters from broker text', () => {
