@@ -73,8 +73,8 @@ export class CommandRunner {
   }
 
   /** A payload over the size limit: answered `too_large`, never read. */
-  async tooLarge(bytes: number): Promise<void> {
-    await this.answer({ ok: false, id: null, error: 'too_large', detail: `${bytes} bytes` }, 'n/a');
+  async tooLarge(bytes: number, topic: string): Promise<void> {
+    await this.answer({ ok: false, id: null, error: 'too_large', detail: `${bytes} bytes` }, topic);
   }
 
   private async run(payload: Buffer, meta: MessageMeta): Promise<CommandResult | undefined> {

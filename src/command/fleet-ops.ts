@@ -115,7 +115,7 @@ export class FleetOps {
       topic,
       maxBytes: MAX_COMMAND_BYTES,
       handle: (payload, meta) => this.commands.handle(payload, meta).then(() => undefined),
-      tooLarge: (bytes) => this.commands.tooLarge(bytes),
+      tooLarge: (bytes, meta) => this.commands.tooLarge(bytes, meta.topic),
     });
     const maxBytes = this.options.revocations?.maxBytes ?? DEFAULT_MAX_REVOCATION_BYTES;
     const revocation = (topic: string): MqttSubscription => ({

@@ -104,7 +104,7 @@ describe('CommandRunner', () => {
     const { runner, results, opens } = setup(async () => false);
     const { jws } = await signCommand({ cmd: 'open', site: 'north' }, ops);
     await runner.handle(Buffer.from(jws), meta);
-    await runner.tooLarge(10_000);
+    await runner.tooLarge(10_000, meta.topic);
     expect(results.map((r) => r.error)).toEqual(['failed', 'too_large']);
     expect(results[0]?.detail).toContain('disk I/O error');
     expect(opens).toEqual([]);
