@@ -1,6 +1,10 @@
+import type { KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { decodeJwt } from 'jose';
+import { SqliteDb } from '../../store/sqlite.js';
 import { readPublicKey, readPublicOnlyKey } from '../../token/keys.js';
 import { verifyTrustList } from '../../trust/signed-trust-list.js';
+import { TRUST_SETTING } from '../../trust/trust-keeper.js';
 import { readTrustFile } from '../../trust/trust-list.js';
 import type { CheckInput, CheckResult } from '../check.js';
 import { failed } from '../check.js';
@@ -48,8 +52,15 @@ export async function checkTrust({ config, env }: CheckInput): Promise<CheckResu
       'install a trust list signed by the fleet root key (ridergate trust sign)',
     );
   }
+  // A newer list the gate received over MQTT is the one in force: judge that one.
+  const stored = await storedList(config.store.path, root.key);
+  let source = '';
+  if (stored !== undefined && stored.version > list.version) {
+    source = ` in force (received by the gate, newer than the file's version ${list.version})`;
+    list = stored;
+  }
   const nowSec = Math.floor(env.nowMs() / 1000);
-  const head = `version ${list.version}, ${list.keys.length} key(s) of ${list.issuers.length} issuer(s)`;
+  const head = `version ${list.version}${source}, ${list.keys.length} key(s) of ${list.issuers.length} issuer(s)`;
   const live = list.keys.filter((k) => k.notAfterSec === undefined || k.notAfterSec > nowSec);
   if (live.length === 0) {
     return {
@@ -95,4 +106,30 @@ function ageWarning(jws: string, nowSec: number): string[] {
         : Number.NaN;
   if (!Number.isFinite(sec) || nowSec - sec < TRUST_AGE_WARN_SEC) return [];
   return [`issued ${Math.floor((nowSec - sec) / 86_400)} days ago`];
+}
+
+/**
+ * The trust list the gate keeps in its store (the newest it verified, from the file or over
+ * MQTT), read-only so a running gate is not disturbed; undefined when there is none or it
+ * cannot be read or verified (the database check reports a bad store).
+ */
+async function storedList(
+  storePath: string,
+  rootKey: KeyObject,
+): Promise<Awaited<ReturnType<typeof verifyTrustList>> | undefined> {
+  if (!existsSync(storePath)) return undefined;
+  let db: SqliteDb | undefined;
+  try {
+    db = await SqliteDb.open(storePath, true);
+    const row = await db.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', [
+      TRUST_SETTING,
+    ]);
+    return row === undefined
+      ? undefined
+      : await verifyTrustList(row.value, rootKey, 'stored trust list');
+  } catch {
+    return undefined;
+  } finally {
+    await db?.close().catch(() => undefined);
+  }
 }

@@ -2,11 +2,14 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../src/log.js';
 import { checkStore } from '../../../src/provision/checks/store-check.js';
 import { checkTrust } from '../../../src/provision/checks/trust-check.js';
 import { SqliteDb } from '../../../src/store/sqlite.js';
+import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { readPrivateKey, writeKeyPair } from '../../../src/token/keys.js';
 import { signTrustList } from '../../../src/trust/signed-trust-list.js';
+import { TRUST_SETTING } from '../../../src/trust/trust-keeper.js';
 import { writeIssuerAndTrust } from '../../helpers/daemon.js';
 import { checkInput, fakeSystem } from './check-fixture.js';
 
@@ -115,6 +118,32 @@ describe('trust list check', () => {
       status: 'fail',
       detail: expect.stringContaining(`${root}: holds a private key ("d")`),
       fix: 'replace the file with the public key (root.pub.json), and have operations rotate the fleet root key',
+    });
+  });
+
+  it('judges the newer list the gate received over MQTT, saying it is the one in force', async () => {
+    const fromFile = await listWith('v7.jws', {});
+    const jwk: unknown = JSON.parse(readFileSync(join(dir, 'issuer.pub.json'), 'utf8'));
+    const newer = await signTrustList(
+      { version: 9, issuers: [{ iss: 'eats', keys: [{ kid: keys.kid, alg: 'EdDSA', jwk }] }] },
+      readPrivateKey(join(dir, 'root.key.json')),
+    );
+    const storePath = join(dir, 'stored.db');
+    const store = new SqliteStore(storePath, silentLogger());
+    await store.open();
+    await store.setSetting(TRUST_SETTING, newer);
+    await store.close();
+    const result = await checkTrust(
+      checkInput(
+        { ...fakeSystem(dir), nowMs: () => NOW },
+        { trust: fromFile, store: { path: storePath, retentionDays: 90 } },
+      ),
+    );
+    expect(result).toEqual({
+      check: 'trust list',
+      status: 'ok',
+      detail:
+        "version 9 in force (received by the gate, newer than the file's version 7), 1 key(s) of 1 issuer(s)",
     });
   });
 
