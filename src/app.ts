@@ -102,7 +102,7 @@ export class GateApp {
     const rootKey = readRootKey(this.config.trust.rootKeyFile);
     // So are the broker's password and TLS files: a missing one is a configuration error
     // (exit 78, not restarted), found before the store or the broker is touched.
-    checkLinkFiles(this.config.mqtt);
+    const password = readLinkFiles(this.config.mqtt);
     const openFailure = await this.store.open().then(
       () => undefined,
       (err: unknown) => diagnoseStoreFailure(this.config.store.path, err ?? 'store open failed'),
@@ -122,7 +122,7 @@ export class GateApp {
     this.fleetOps = this.createFleetOps(trust);
     await this.fleetOps.start();
 
-    this.link = this.createLink();
+    this.link = this.createLink(password);
     const link = this.link;
     this.abuse = new AbuseGuard(this.config.policy.abuse ?? {}, {
       monoMs: () => this.clock.monoMs(),
@@ -281,7 +281,7 @@ export class GateApp {
     );
   }
 
-  private createLink(): MqttLink {
+  private createLink(password: string | undefined): MqttLink {
     const m = this.config.mqtt;
     warnIfTlsInsecure(this.log, m.tlsInsecure);
     const telemetry = this.createTelemetry();
@@ -290,7 +290,7 @@ export class GateApp {
         url: m.url,
         clientId: m.clientId ?? `${this.config.gate.site}-${this.config.gate.id}`,
         username: m.username,
-        password: m.passwordFile === undefined ? undefined : readSecret(m.passwordFile),
+        password,
         prefix: m.prefix,
         site: this.config.gate.site,
         gate: this.config.gate.id,
@@ -377,10 +377,15 @@ function readRootKey(path: string): KeyObject {
   }
 }
 
-/** Reads the MQTT password and TLS files once, for their errors. */
-function checkLinkFiles(m: Config['mqtt']): void {
-  if (m.passwordFile !== undefined) readSecret(m.passwordFile);
+/**
+ * Reads the MQTT password, and the TLS files for their errors (the link reads those again at
+ * each client build, so a renewed certificate is taken without a restart).
+ * @returns the password, if one is set.
+ */
+function readLinkFiles(m: Config['mqtt']): string | undefined {
+  const password = m.passwordFile === undefined ? undefined : readSecret(m.passwordFile);
   readTlsFiles(m);
+  return password;
 }
 
 /** The MQTT password; refused when others can read the file (src/link/secret-file.ts). */

@@ -8,6 +8,27 @@ import { stringify } from 'yaml';
 import { cliPath, exited } from '../helpers/daemon.js';
 import { PtyPair, socatAvailable, waitUntil } from '../helpers/pty.js';
 
+/** Writes a gate configuration with simulated scanner and relay; `over` adds or replaces sections. */
+function writeSimConfig(
+  file: string,
+  store: string,
+  rootKeyFile: string,
+  over: Record<string, unknown> = {},
+): string {
+  writeFileSync(
+    file,
+    stringify({
+      gate: { site: 's1', id: 'g1' },
+      scanner: { driver: 'sim' },
+      relay: { driver: 'sim' },
+      store: { path: store },
+      trust: { rootKeyFile },
+      ...over,
+    }),
+  );
+  return file;
+}
+
 function ridergate(args: string[], timeoutMs = 30_000) {
   const result = spawnSync(process.execPath, [cliPath(), ...args], {
     encoding: 'utf8',
@@ -148,20 +169,11 @@ describe('the ridergate command line', () => {
   it('refuses to start, exit 78 and nothing created, when a broker TLS file is missing', () => {
     const keys = ridergate(['keys', 'gen', '--name', 'tlsroot', '--out', dir]);
     expect(keys.code).toBe(0);
-    const config = join(dir, 'no-ca.yaml');
     const store = join(dir, 'no-ca', 'gate.db');
     const ca = join(dir, 'no-such-ca.pem');
-    writeFileSync(
-      config,
-      stringify({
-        gate: { site: 's1', id: 'g1' },
-        scanner: { driver: 'sim' },
-        relay: { driver: 'sim' },
-        store: { path: store },
-        trust: { rootKeyFile: join(dir, 'tlsroot.pub.json') },
-        mqtt: { url: 'mqtts://127.0.0.1:1', caFile: ca },
-      }),
-    );
+    const config = writeSimConfig(join(dir, 'no-ca.yaml'), store, join(dir, 'tlsroot.pub.json'), {
+      mqtt: { url: 'mqtts://127.0.0.1:1', caFile: ca },
+    });
     const run = ridergate(['run', '--config', config]);
     expect(run.code).toBe(78);
     expect(run.stderr).toBe(
@@ -173,40 +185,19 @@ describe('the ridergate command line', () => {
 
   it('refuses, with exit 2 and the reason, what would hang or sign nonsense', () => {
     expect(ridergate(['keys', 'gen', '--name', 'hang', '--out', dir]).code).toBe(0);
-    const key = join(dir, 'hang.key.json');
-    const emptyIss = ridergate(['token', 'issue', '--key', key, '--iss', '', '--sub', 'r1']);
+    const issue = (...flags: string[]) =>
+      ridergate(['token', 'issue', '--key', join(dir, 'hang.key.json'), ...flags]);
+    const emptyIss = issue('--iss', '', '--sub', 'r1');
     expect([emptyIss.code, emptyIss.stderr, emptyIss.stdout]).toEqual([
       2,
       'ridergate: --iss: expected 1 to 256 characters (got 0)\n',
       '',
     ]);
-    const longSub = ridergate([
-      'token',
-      'issue',
-      '--key',
-      key,
-      '--iss',
-      'a',
-      '--sub',
-      'x'.repeat(300),
-    ]);
+    const longSub = issue('--iss', 'a', '--sub', 'x'.repeat(300));
     expect(longSub.code).toBe(2);
     expect(longSub.stderr).toContain('--sub: expected 1 to 256 characters (got 300)');
 
-    const sites = ridergate([
-      ...[
-        'token',
-        'issue',
-        '--key',
-        key,
-        '--iss',
-        'a',
-        '--sub',
-        'r1',
-        '--sites',
-        'north,,South Park',
-      ],
-    ]);
+    const sites = issue('--iss', 'a', '--sub', 'r1', '--sites', 'north,,South Park');
     expect([sites.code, sites.stdout]).toEqual([2, '']);
     expect(sites.stderr).toContain('"" is not a site id');
 
@@ -219,16 +210,10 @@ describe('the ridergate command line', () => {
     expect(image.code).toBe(2);
     expect(image.stderr).toContain(`--image ${fifo}: not a regular file`);
 
-    const config = join(dir, 'sim-scan.yaml');
-    writeFileSync(
-      config,
-      stringify({
-        gate: { site: 's1', id: 'g1' },
-        scanner: { driver: 'sim' },
-        relay: { driver: 'sim' },
-        store: { path: join(dir, 'sim-scan.db') },
-        trust: { rootKeyFile: join(dir, 'hang.pub.json') },
-      }),
+    const config = writeSimConfig(
+      join(dir, 'sim-scan.yaml'),
+      join(dir, 'sim-scan.db'),
+      join(dir, 'hang.pub.json'),
     );
     const scan = ridergate(['scan', '--config', config, '--timeout', '2'], 10_000);
     expect(scan.code).toBe(2);

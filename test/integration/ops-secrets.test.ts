@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliPath } from '../helpers/daemon.js';
+import { runCli } from '../helpers/daemon.js';
 import {
   freePort,
   type Mosquitto,
@@ -13,26 +12,8 @@ import {
 } from '../helpers/mosquitto.js';
 
 /** Runs the CLI with exactly `env` (plus PATH), without blocking mosquitto. */
-function ridergate(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliPath(), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const ridergate = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  runCli(args, { env: { PATH: process.env.PATH, ...env } });
 
 /** `cmd sign … --publish --url URL` of a selftest to north/g1, waiting 1 s for results. */
 function signArgs(keyFile: string, url: string, extra: string[]): string[] {

@@ -12,29 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { cliPath, writeIssuerAndTrust } from '../helpers/daemon.js';
+import { runCli, writeIssuerAndTrust } from '../helpers/daemon.js';
 import { type Mosquitto, mosquittoMissing, startMosquitto } from '../helpers/mosquitto.js';
 import { PtyPair, socatAvailable } from '../helpers/pty.js';
 
-/** Runs the CLI without blocking this process (mosquitto and socat keep running meanwhile). */
-function ridergate(
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliPath(), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const ridergate = (args: string[]) => runCli(args);
 
 type Row = { check: string; status: string; detail: string; fix?: string };
 const rowsOf = (stdout: string) => (JSON.parse(stdout) as { ok: boolean; checks: Row[] }).checks;

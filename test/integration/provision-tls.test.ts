@@ -1,9 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliPath, writeIssuerAndTrust } from '../helpers/daemon.js';
+import { runCli, writeIssuerAndTrust } from '../helpers/daemon.js';
 import {
   freePort,
   type Mosquitto,
@@ -11,24 +11,7 @@ import {
   startMosquitto,
 } from '../helpers/mosquitto.js';
 
-function ridergate(
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliPath(), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const ridergate = (args: string[]) => runCli(args);
 
 function openssl(args: string[], cwd: string): void {
   const run = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
